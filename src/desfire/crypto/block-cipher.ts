@@ -22,6 +22,8 @@ export interface BlockCipher {
   decryptEcb(data: Uint8Array): Uint8Array;
   encryptCbc(data: Uint8Array, iv: Uint8Array): Uint8Array;
   decryptCbc(data: Uint8Array, iv: Uint8Array): Uint8Array;
+  /** Wipes the key copy held here and drops the OpenSSL contexts (freed with them); unusable afterwards. */
+  destroy(): void;
 }
 
 /** OpenSSL cipher names for one algorithm in ECB and CBC. */
@@ -44,6 +46,7 @@ export class OpenSslBlockCipher implements BlockCipher {
   #cbcEncrypt: Cipher | undefined;
   #ecbEncrypt: Cipher | undefined;
   #ecbDecrypt: Decipher | undefined;
+  #destroyed = false;
 
   constructor(algorithm: Algorithm, key: Uint8Array) {
     this.blockSize = algorithm.blockSize;
@@ -92,7 +95,16 @@ export class OpenSslBlockCipher implements BlockCipher {
     return out;
   }
 
+  destroy(): void {
+    this.#key.fill(0);
+    this.#chain.fill(0);
+    this.#cbcEncrypt = this.#ecbEncrypt = undefined;
+    this.#ecbDecrypt = undefined;
+    this.#destroyed = true;
+  }
+
   #checkBlocks(data: Uint8Array): void {
+    if (this.#destroyed) throw new Error('cipher used after destroy()');
     assertBytes(data, 'data');
     if (data.length % this.blockSize !== 0) {
       throw new RangeError(`data must be a whole number of ${this.blockSize}-byte blocks, got ${data.length} bytes`);

@@ -1,0 +1,41 @@
+import type { CommMode } from '../comm-mode.js';
+
+/** The secure-messaging generations of DESFire. */
+export type Generation = 'd40' | 'ev1' | 'ev2';
+
+/**
+ * One authenticated session's secure messaging, the same object type on both ends of the link.
+ * The reader (PCD) calls `wrapCommand` / `unwrapResponse`; the card (PICC) calls
+ * `unwrapCommand` / `wrapResponse`. Commands never touch IVs, counters, CRCs or MAC truncation:
+ * all of that lives here. Every method works on a whole message (all 0xAF frames joined) and
+ * `cmd` is the command byte, never part of `header` or `data`.
+ *
+ * Integrity failures (MAC, CRC, padding, length) throw `DesfireError` INTEGRITY_ERROR or
+ * LENGTH_ERROR; after one, the session must be discarded, as a card does.
+ */
+export interface SecureChannel {
+  readonly generation: Generation;
+
+  /** PCD: protects a command. `header` stays in clear (e.g. file number, offset, length). Returns the bytes after `cmd`. */
+  wrapCommand(cmd: number, header: Uint8Array, data: Uint8Array, mode: CommMode): Uint8Array;
+
+  /**
+   * PCD: checks and removes the protection of a successful answer (all frames joined, without status).
+   * `expectedLength`, when the caller knows it, makes full-mode unpadding exact instead of searched.
+   */
+  unwrapResponse(status: number, body: Uint8Array, mode: CommMode, expectedLength?: number): Uint8Array;
+
+  /** PICC: checks and removes the protection of a command; `body` is everything after `cmd`. */
+  unwrapCommand(cmd: number, body: Uint8Array, headerLength: number, mode: CommMode): UnwrappedCommand;
+
+  /** PICC: protects a successful answer's data. Returns the bytes after the status. */
+  wrapResponse(status: number, data: Uint8Array, mode: CommMode): Uint8Array;
+
+  /** Wipes the session keys; the object must not be used afterwards. */
+  destroy(): void;
+}
+
+export interface UnwrappedCommand {
+  readonly header: Uint8Array;
+  readonly data: Uint8Array;
+}
