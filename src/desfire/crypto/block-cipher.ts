@@ -61,13 +61,13 @@ export class OpenSslBlockCipher implements BlockCipher {
     this.#checkBlocks(data);
     if (data.length === this.blockSize) return this.encryptCbc(data, this.#zero);
     this.#ecbEncrypt ??= createCipheriv(this.#algorithm.ecb, this.#key, null).setAutoPadding(false);
-    return this.#ecbEncrypt.update(data);
+    return asBytes(this.#ecbEncrypt.update(data));
   }
 
   decryptEcb(data: Uint8Array): Uint8Array {
     this.#checkBlocks(data);
     this.#ecbDecrypt ??= createDecipheriv(this.#algorithm.ecb, this.#key, null).setAutoPadding(false);
-    return this.#ecbDecrypt.update(data);
+    return asBytes(this.#ecbDecrypt.update(data));
   }
 
   encryptCbc(data: Uint8Array, iv: Uint8Array): Uint8Array {
@@ -78,7 +78,7 @@ export class OpenSslBlockCipher implements BlockCipher {
     const input = data.slice();
     xorInPlace(input, iv);
     xorInPlace(input, this.#chain);
-    const out = this.#cbcEncrypt.update(input);
+    const out = asBytes(this.#cbcEncrypt.update(input));
     this.#chain.set(out.subarray(out.length - this.blockSize));
     return out;
   }
@@ -110,4 +110,9 @@ export class OpenSslBlockCipher implements BlockCipher {
       throw new RangeError(`data must be a whole number of ${this.blockSize}-byte blocks, got ${data.length} bytes`);
     }
   }
+}
+
+/** A plain Uint8Array view of OpenSSL's output Buffer (no copy), so callers see one array type. */
+function asBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
 }

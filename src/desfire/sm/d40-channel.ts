@@ -44,7 +44,7 @@ export class D40Channel implements SecureChannel {
     return stripCrcAndZeros(plain, BLOCK, CRC_LENGTH, crc16A, expectedLength);
   }
 
-  unwrapCommand(_cmd: number, body: Uint8Array, headerLength: number, mode: CommMode): UnwrappedCommand {
+  unwrapCommand(_cmd: number, body: Uint8Array, headerLength: number, mode: CommMode, expectedLength?: number): UnwrappedCommand {
     if (body.length < headerLength) throw lengthError(`command of ${body.length} bytes is shorter than its ${headerLength}-byte header`);
     const header = body.slice(0, headerLength);
     const rest = body.subarray(headerLength);
@@ -52,7 +52,7 @@ export class D40Channel implements SecureChannel {
     if (mode === 'mac') return { header, data: this.#checkMac(rest) };
     this.#checkBlocks(rest);
     const plain = sendModeEncipher(this.#cipher, rest);
-    return { header, data: stripCrcAndZeros(plain, BLOCK, CRC_LENGTH, crc16A) };
+    return { header, data: stripCrcAndZeros(plain, BLOCK, CRC_LENGTH, crc16A, expectedLength) };
   }
 
   wrapResponse(_status: number, data: Uint8Array, mode: CommMode): Uint8Array {

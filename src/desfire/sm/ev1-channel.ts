@@ -54,12 +54,14 @@ export class Ev1Channel implements SecureChannel {
     return this.#checkTrailingMac(body, (data) => concat(data, Uint8Array.of(status)));
   }
 
-  unwrapCommand(cmd: number, body: Uint8Array, headerLength: number, mode: CommMode): UnwrappedCommand {
+  unwrapCommand(cmd: number, body: Uint8Array, headerLength: number, mode: CommMode, expectedLength?: number): UnwrappedCommand {
     if (body.length < headerLength) throw lengthError(`command of ${body.length} bytes is shorter than its ${headerLength}-byte header`);
     const header = body.slice(0, headerLength);
     const rest = body.subarray(headerLength);
     const prefix = concat(Uint8Array.of(cmd), header);
-    if (mode === 'full') return { header, data: this.#decipher(rest, (data) => crc32Desfire(concat(prefix, data))) };
+    if (mode === 'full') {
+      return { header, data: this.#decipher(rest, (data) => crc32Desfire(concat(prefix, data)), expectedLength) };
+    }
     if (mode === 'mac') return { header, data: this.#checkTrailingMac(rest, (data) => concat(prefix, data)) };
     this.#advanceMac(concat(prefix, rest));
     return { header, data: rest.slice() };

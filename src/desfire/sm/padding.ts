@@ -16,8 +16,12 @@ export function padZeros(data: Uint8Array, blockSize: number): Uint8Array {
 
 /**
  * Finds `data` in `plain = data || crc || zeros` (d40 and EV1 full mode). With `expectedLength`
- * the position is known; otherwise every position the padding allows is tried from the longest,
- * accepting the first whose CRC matches. `crcOf(data)` computes the CRC the sender appended.
+ * the position is known; otherwise every position the padding allows is tried from the
+ * shortest, accepting the first whose CRC matches. These CRCs have no final XOR, so the
+ * candidates that match form a run: every longer one that swallows CRC bytes into the data
+ * matches too (always), and a shorter one matches when the CRC ends in zero bytes (1 in 256).
+ * Shortest first is right except in that case, which only the length can settle (see
+ * SecureChannel.unwrapCommand). `crcOf(data)` computes the CRC the sender appended.
  */
 export function stripCrcAndZeros(
   plain: Uint8Array,
@@ -28,12 +32,12 @@ export function stripCrcAndZeros(
 ): Uint8Array {
   const longest = plain.length - crcLength;
   if (longest < 0) throw lengthError(`enciphered message of ${plain.length} bytes cannot hold a ${crcLength}-byte CRC`);
-  const shortest = expectedLength ?? Math.max(0, longest - (blockSize - 1));
-  const start = expectedLength ?? longest;
-  if (expectedLength !== undefined && (expectedLength > longest || plain.length - expectedLength - crcLength >= blockSize)) {
+  const shortest = Math.max(0, longest - (blockSize - 1));
+  if (expectedLength !== undefined && (expectedLength < shortest || expectedLength > longest)) {
     throw lengthError(`enciphered message of ${plain.length} bytes cannot carry ${expectedLength} data bytes`);
   }
-  for (let length = start; length >= shortest; length--) {
+  const [first, last] = expectedLength === undefined ? [shortest, longest] : [expectedLength, expectedLength];
+  for (let length = first; length <= last; length++) {
     if (!zerosFrom(plain, length + crcLength)) continue;
     const data = plain.subarray(0, length);
     if (constantTimeEqual(crcOf(data), plain.subarray(length, length + crcLength))) return data.slice();

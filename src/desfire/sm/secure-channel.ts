@@ -21,12 +21,20 @@ export interface SecureChannel {
 
   /**
    * PCD: checks and removes the protection of a successful answer (all frames joined, without status).
-   * `expectedLength`, when the caller knows it, makes full-mode unpadding exact instead of searched.
+   * `expectedLength`: see below.
    */
   unwrapResponse(status: number, body: Uint8Array, mode: CommMode, expectedLength?: number): Uint8Array;
 
-  /** PICC: checks and removes the protection of a command; `body` is everything after `cmd`. */
-  unwrapCommand(cmd: number, body: Uint8Array, headerLength: number, mode: CommMode): UnwrappedCommand;
+  /**
+   * PICC: checks and removes the protection of a command; `body` is everything after `cmd`.
+   *
+   * `expectedLength` (here and in `unwrapResponse`) is the length of the data, when the receiver
+   * knows it (from a length field, a fixed layout or file settings). d40 and EV1 full mode send
+   * data || CRC || zero padding, and that is ambiguous: when the CRC's last byte is zero (1 in 256),
+   * the message minus its last data byte also carries a valid CRC and padding. Without the length,
+   * the shortest valid reading is taken; receivers that know the length must pass it.
+   */
+  unwrapCommand(cmd: number, body: Uint8Array, headerLength: number, mode: CommMode, expectedLength?: number): UnwrappedCommand;
 
   /** PICC: protects a successful answer's data. Returns the bytes after the status. */
   wrapResponse(status: number, data: Uint8Array, mode: CommMode): Uint8Array;
