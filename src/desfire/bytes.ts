@@ -11,6 +11,9 @@ export function assertBytes(value: unknown, title: string, length?: number): ass
   }
 }
 
+/** The empty byte string, shared: allocating zero-length typed arrays is surprisingly slow in V8. */
+export const EMPTY: Uint8Array = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
 const HEX_DIGITS = '0123456789abcdef';
 
 export function toHex(bytes: Uint8Array): string {

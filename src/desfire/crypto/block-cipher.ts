@@ -76,8 +76,8 @@ export class OpenSslBlockCipher implements BlockCipher {
     if (data.length === 0) return new Uint8Array(0);
     this.#cbcEncrypt ??= createCipheriv(this.#algorithm.cbc, this.#key, this.#chain).setAutoPadding(false);
     const input = data.slice();
-    xorInPlace(input, iv);
-    xorInPlace(input, this.#chain);
+    const chain = this.#chain;
+    for (let i = 0; i < chain.length; i++) input[i] ^= iv[i] ^ chain[i];
     const out = asBytes(this.#cbcEncrypt.update(input));
     this.#chain.set(out.subarray(out.length - this.blockSize));
     return out;

@@ -1,4 +1,4 @@
-import { assertBytes, concat, constantTimeEqual, uintLE, wipe } from '../bytes.js';
+import { assertBytes, concat, EMPTY, constantTimeEqual, uintLE, wipe } from '../bytes.js';
 import type { CommMode } from '../comm-mode.js';
 import { createBlockCipher } from '../crypto/key-type.js';
 import { Cmac, padIso9797M2 } from '../crypto/cmac.js';
@@ -67,7 +67,7 @@ export class Ev2Channel implements SecureChannel {
 
   unwrapResponse(status: number, body: Uint8Array, mode: CommMode): Uint8Array {
     if (mode === 'plain') return body.slice();
-    const payload = this.#checkMac(status, this.#cmdCtr, new Uint8Array(0), body);
+    const payload = this.#checkMac(status, this.#cmdCtr, EMPTY, body);
     return mode === 'full' ? this.#decipher(payload, 0x5a, 0xa5, this.#cmdCtr) : payload;
   }
 
@@ -84,7 +84,7 @@ export class Ev2Channel implements SecureChannel {
   wrapResponse(status: number, data: Uint8Array, mode: CommMode): Uint8Array {
     if (mode === 'plain') return data.slice();
     const payload = mode === 'full' ? this.#encipher(data, 0x5a, 0xa5, this.#cmdCtr) : data;
-    return concat(payload, this.#macOf(status, this.#cmdCtr, new Uint8Array(0), payload));
+    return concat(payload, this.#macOf(status, this.#cmdCtr, EMPTY, payload));
   }
 
   destroy(): void {
