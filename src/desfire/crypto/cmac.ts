@@ -17,10 +17,9 @@ export class Cmac {
   constructor(cipher: BlockCipher) {
     this.cipher = cipher;
     this.#zero = new Uint8Array(cipher.blockSize);
-    // RFC 4493 2.3 / SP 800-38B 6.1: L = E(K, 0^b); K1 = L << 1 (^ Rb); K2 = K1 << 1 (^ Rb).
-    const l = cipher.encryptEcb(this.#zero);
-    this.#k1 = doubleInField(l);
-    this.#k2 = doubleInField(this.#k1);
+    const { l, k1, k2 } = cmacSubkeys(cipher);
+    this.#k1 = k1;
+    this.#k2 = k2;
     l.fill(0);
   }
 
@@ -51,6 +50,13 @@ export class Cmac {
     const out = this.cipher.encryptCbc(blocks, iv ?? this.#zero);
     return out.slice(out.length - this.cipher.blockSize);
   }
+}
+
+/** RFC 4493 §2.3 / SP 800-38B §6.1: L = E(K, 0^b); K1 = L·x; K2 = K1·x (published vectors give all three). */
+export function cmacSubkeys(cipher: BlockCipher): { l: Uint8Array; k1: Uint8Array; k2: Uint8Array } {
+  const l = cipher.encryptEcb(new Uint8Array(cipher.blockSize));
+  const k1 = doubleInField(l);
+  return { l, k1, k2: doubleInField(k1) };
 }
 
 /** Multiplication by x in GF(2^128) or GF(2^64): shift left one bit, reduce with Rb (0x87 / 0x1B). */
