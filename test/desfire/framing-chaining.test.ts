@@ -27,26 +27,9 @@ import {
   type PendingCommand,
 } from '../../src/desfire/framing/index.js';
 import { Status } from '../../src/desfire/status.js';
+import { outcome, outcomeAsync } from '../support/outcome.js';
 
 const STYLES: readonly FrameStyle[] = ['native', 'wrapped'];
-
-function outcome(fn: () => unknown): number | string {
-  try {
-    fn();
-    return 'accepted';
-  } catch (e) {
-    return e instanceof DesfireError ? e.status : `not a DesfireError: ${String(e)}`;
-  }
-}
-
-async function outcomeAsync(promise: Promise<unknown>): Promise<number | string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (e) {
-    return e instanceof DesfireError ? e.status : `not a DesfireError: ${String(e)}`;
-  }
-}
 
 const hexFrames = (frames: CommandFrame[]) => frames.map((f) => toHex(encodeCommandFrame(f)));
 

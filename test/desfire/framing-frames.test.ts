@@ -17,16 +17,7 @@ import {
   type IncomingFrame,
 } from '../../src/desfire/framing/index.js';
 import { Status } from '../../src/desfire/status.js';
-
-/** The status of the DesfireError `fn` throws, 'accepted' when it returns, or the foreign error's text. */
-function outcome(fn: () => unknown): number | string {
-  try {
-    fn();
-    return 'accepted';
-  } catch (e) {
-    return e instanceof DesfireError ? e.status : `not a DesfireError: ${String(e)}`;
-  }
-}
+import { outcome } from '../support/outcome.js';
 
 describe('frame-size limits', () => {
   it('follow from FSC 64: 60-byte frames, 59 native data bytes, Lc 54 wrapped (Proxmark DESFIRE_TX_FRAME_MAX_LEN)', () => {

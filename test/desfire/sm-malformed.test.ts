@@ -3,19 +3,10 @@ import { ev1Scheme, ev2Scheme, legacyScheme } from '../../src/desfire/auth/schem
 import { concat } from '../../src/desfire/bytes.js';
 import type { CommMode } from '../../src/desfire/comm-mode.js';
 import { crc32Desfire } from '../../src/desfire/crypto/crc.js';
-import { DesfireError } from '../../src/desfire/errors.js';
 import { Status } from '../../src/desfire/status.js';
 import { stripCrcAndZeros, unpadIso9797M2 } from '../../src/desfire/sm/padding.js';
+import { outcome } from '../support/outcome.js';
 import { authenticatePair, randomKey } from './support/sessions.js';
-
-function statusOf(fn: () => unknown): number | string {
-  try {
-    fn();
-    return 'accepted';
-  } catch (e) {
-    return e instanceof DesfireError ? e.status : `not a DesfireError: ${String(e)}`;
-  }
-}
 
 const sessions = {
   d40: () => {
@@ -49,15 +40,15 @@ const malformed: { name: string; generation: keyof typeof sessions; mode: CommMo
 describe('malformed protected messages', () => {
   it.each(malformed)('$name → card and reader refuse with the right status', ({ generation, mode, body, status }) => {
     const { reader, card } = sessions[generation]();
-    expect(statusOf(() => reader.unwrapResponse(0x00, body, mode))).toBe(status);
+    expect(outcome(() => reader.unwrapResponse(0x00, body, mode))).toBe(status);
     // The card sees the same bytes as a command with no header.
-    expect(statusOf(() => card.unwrapCommand(0x3d, body, 0, mode))).toBe(generation === 'ev1' && mode === 'plain' ? 'accepted' : status);
+    expect(outcome(() => card.unwrapCommand(0x3d, body, 0, mode))).toBe(generation === 'ev1' && mode === 'plain' ? 'accepted' : status);
   });
 
   it('refuses a command shorter than its clear header', () => {
     for (const make of Object.values(sessions)) {
       const { card } = make();
-      expect(statusOf(() => card.unwrapCommand(0x3d, new Uint8Array(3), 7, 'mac'))).toBe(Status.LENGTH_ERROR);
+      expect(outcome(() => card.unwrapCommand(0x3d, new Uint8Array(3), 7, 'mac'))).toBe(Status.LENGTH_ERROR);
     }
   });
 
@@ -67,7 +58,7 @@ describe('malformed protected messages', () => {
       ev2Scheme('aes', k, { continuing: { ti: new Uint8Array(4), cmdCtr: 0xffff } }),
       ev2Scheme('aes', k, { continuing: { ti: new Uint8Array(4), cmdCtr: 0xffff } }),
     );
-    expect(statusOf(() => reader.wrapCommand(0x60, new Uint8Array(0), new Uint8Array(0), 'plain'))).toBe(Status.COMMAND_ABORTED);
+    expect(outcome(() => reader.wrapCommand(0x60, new Uint8Array(0), new Uint8Array(0), 'plain'))).toBe(Status.COMMAND_ABORTED);
   });
 });
 
@@ -75,9 +66,9 @@ describe('padding', () => {
   it('ISO 9797-1 method 2: only 0x80 followed by zeros within the last block is padding', () => {
     expect(unpadIso9797M2(Uint8Array.of(1, 2, 0x80, 0, 0, 0, 0, 0), 8)).toEqual(Uint8Array.of(1, 2));
     expect(unpadIso9797M2(Uint8Array.of(0x80, 0, 0, 0, 0, 0, 0, 0), 8)).toEqual(new Uint8Array(0));
-    expect(statusOf(() => unpadIso9797M2(Uint8Array.of(1, 2, 3, 0, 0, 0, 0, 0), 8))).toBe(Status.INTEGRITY_ERROR);
-    expect(statusOf(() => unpadIso9797M2(Uint8Array.of(0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 8))).toBe(Status.INTEGRITY_ERROR);
-    expect(statusOf(() => unpadIso9797M2(new Uint8Array(0), 8))).toBe(Status.INTEGRITY_ERROR);
+    expect(outcome(() => unpadIso9797M2(Uint8Array.of(1, 2, 3, 0, 0, 0, 0, 0), 8))).toBe(Status.INTEGRITY_ERROR);
+    expect(outcome(() => unpadIso9797M2(Uint8Array.of(0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), 8))).toBe(Status.INTEGRITY_ERROR);
+    expect(outcome(() => unpadIso9797M2(new Uint8Array(0), 8))).toBe(Status.INTEGRITY_ERROR);
   });
 
   it('CRC + zero padding is ambiguous when the CRC ends in a zero byte; the known length settles it', () => {
@@ -92,7 +83,7 @@ describe('padding', () => {
     const plain = concat(data, crc32Desfire(data), new Uint8Array(16 - data.length - 4));
     expect(stripCrcAndZeros(plain, 16, 4, crc32Desfire)).toEqual(data.subarray(0, data.length - 1));
     expect(stripCrcAndZeros(plain, 16, 4, crc32Desfire, data.length)).toEqual(data);
-    expect(statusOf(() => stripCrcAndZeros(plain, 16, 4, crc32Desfire, data.length - 2))).toBe(Status.INTEGRITY_ERROR);
-    expect(statusOf(() => stripCrcAndZeros(plain, 16, 4, crc32Desfire, 40))).toBe(Status.LENGTH_ERROR);
+    expect(outcome(() => stripCrcAndZeros(plain, 16, 4, crc32Desfire, data.length - 2))).toBe(Status.INTEGRITY_ERROR);
+    expect(outcome(() => stripCrcAndZeros(plain, 16, 4, crc32Desfire, 40))).toBe(Status.LENGTH_ERROR);
   });
 });
