@@ -21,6 +21,7 @@ type Exchange = typeof exchange extends fc.Arbitrary<infer T> ? T : never;
 
 function roundTrip(reader: SecureChannel, card: SecureChannel, x: Exchange): void {
   const body = reader.wrapCommand(x.cmd, x.header, x.data, x.commandMode);
+  expect(body.length - x.header.length).toBe(card.commandLength(x.data.length, x.commandMode));
   const received = card.unwrapCommand(x.cmd, body, x.header.length, x.commandMode, x.data.length);
   expect(received.header).toEqual(x.header);
   expect(received.data).toEqual(x.data);

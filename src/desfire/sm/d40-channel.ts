@@ -61,6 +61,11 @@ export class D40Channel implements SecureChannel {
     return this.#cipher.encryptCbc(padZeros(concat(data, crc16A(data)), BLOCK), this.#zeroIv);
   }
 
+  commandLength(dataLength: number, mode: CommMode): number {
+    if (mode === 'plain' || dataLength === 0) return dataLength;
+    return mode === 'mac' ? dataLength + MAC_LENGTH : Math.ceil((dataLength + CRC_LENGTH) / BLOCK) * BLOCK;
+  }
+
   destroy(): void {
     this.#cipher.destroy();
   }

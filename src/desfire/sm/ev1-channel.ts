@@ -73,6 +73,11 @@ export class Ev1Channel implements SecureChannel {
     return concat(data, this.#advanceMac(concat(data, statusByte)).subarray(0, MAC_LENGTH));
   }
 
+  commandLength(dataLength: number, mode: CommMode): number {
+    if (mode === 'plain') return dataLength;
+    return mode === 'mac' ? dataLength + MAC_LENGTH : Math.ceil((dataLength + CRC_LENGTH) / this.#blockSize) * this.#blockSize;
+  }
+
   destroy(): void {
     wipe(this.#iv);
     this.#cipher.destroy();

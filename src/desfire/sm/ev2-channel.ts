@@ -87,6 +87,12 @@ export class Ev2Channel implements SecureChannel {
     return concat(payload, this.#macOf(status, this.#cmdCtr, EMPTY, payload));
   }
 
+  commandLength(dataLength: number, mode: CommMode): number {
+    if (mode === 'plain') return dataLength;
+    const payload = mode === 'full' && dataLength > 0 ? (Math.floor(dataLength / BLOCK) + 1) * BLOCK : dataLength;
+    return payload + MAC_LENGTH;
+  }
+
   destroy(): void {
     wipe(this.#ti);
     this.#enc.destroy();

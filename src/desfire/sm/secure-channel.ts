@@ -39,6 +39,9 @@ export interface SecureChannel {
   /** PICC: protects a successful answer's data. Returns the bytes after the status. */
   wrapResponse(status: number, data: Uint8Array, mode: CommMode): Uint8Array;
 
+  /** How many bytes `wrapCommand` makes of `dataLength` data bytes (header excluded): lets a card know when a chained command is complete. */
+  commandLength(dataLength: number, mode: CommMode): number;
+
   /** Wipes the session keys; the object must not be used afterwards. */
   destroy(): void;
 }
