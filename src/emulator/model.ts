@@ -1,0 +1,132 @@
+import type { CommMode } from '../desfire/comm-mode.js';
+import type { KeyType } from '../desfire/crypto/key-type.js';
+
+/**
+ * The persistent state of a virtual DESFire EV3 card: what survives power-off. Plain data
+ * (no methods) so that an image is this structure written as JSON, and a command's change to it
+ * is one mutation committed through `NvMemory.write`.
+ */
+
+export interface KeySlot {
+  /** Key bytes as DESFire keeps them: DES 8, 2K3DES 16, 3K3DES 24, AES 16. */
+  key: Uint8Array;
+  /** Key version (for DES keys also mirrored in the parity bits, as the card does). */
+  version: number;
+}
+
+/** Card memory sizes of the EV3 family. */
+export type Capacity = '2k' | '4k' | '8k';
+
+export const CAPACITY_BYTES: Readonly<Record<Capacity, number>> = { '2k': 2048, '4k': 4096, '8k': 8192 };
+
+/** File types with the codes GetFileSettings reports. */
+export const FileType = {
+  STANDARD: 0x00,
+  BACKUP: 0x01,
+  VALUE: 0x02,
+  LINEAR_RECORD: 0x03,
+  CYCLIC_RECORD: 0x04,
+  TRANSACTION_MAC: 0x05,
+} as const;
+export type FileTypeCode = (typeof FileType)[keyof typeof FileType];
+
+/**
+ * Access rights, one nibble each: a key number 0x0..0xD, 0xE free, 0xF never.
+ * On the wire: two bytes, little-endian value `read<<12 | write<<8 | readWrite<<4 | change`.
+ */
+export interface AccessRights {
+  read: number;
+  write: number;
+  readWrite: number;
+  change: number;
+}
+
+export const FREE_ACCESS = 0xe;
+export const NO_ACCESS = 0xf;
+
+interface FileBase {
+  fileNo: number;
+  isoFid?: number;
+  commMode: CommMode;
+  access: AccessRights;
+}
+
+/** Standard and backup data files: a byte array of fixed size. Backup files change only on commit. */
+export interface DataFile extends FileBase {
+  type: typeof FileType.STANDARD | typeof FileType.BACKUP;
+  data: Uint8Array;
+}
+
+export interface ValueFile extends FileBase {
+  type: typeof FileType.VALUE;
+  lowerLimit: number;
+  upperLimit: number;
+  value: number;
+  limitedCreditEnabled: boolean;
+  freeGetValue: boolean;
+  /** What LimitedCredit may still add: the sum of debits of the last committed transaction. */
+  limitedCreditValue: number;
+}
+
+/** Linear and cyclic record files: records oldest first. */
+export interface RecordFile extends FileBase {
+  type: typeof FileType.LINEAR_RECORD | typeof FileType.CYCLIC_RECORD;
+  recordSize: number;
+  maxRecords: number;
+  records: Uint8Array[];
+}
+
+/** Transaction MAC file: the TM key and the running counter and value of committed transactions. */
+export interface TransactionMacFile extends FileBase {
+  type: typeof FileType.TRANSACTION_MAC;
+  tmKey: Uint8Array;
+  tmKeyVersion: number;
+  tmKeyOption: number;
+  tmc: number;
+  tmv: Uint8Array;
+  /** The reader ID of the last committed transaction (CommitReaderID), 16 bytes. */
+  tmri: Uint8Array;
+}
+
+export type CardFile = DataFile | ValueFile | RecordFile | TransactionMacFile;
+
+export interface Application {
+  aid: number;
+  isoFid?: number;
+  dfName?: Uint8Array;
+  /** Key settings 1: change-key access (bits 7..4) and the four flags of bits 3..0. */
+  keySettings: number;
+  keyType: KeyType;
+  keys: KeySlot[];
+  files: Map<number, CardFile>;
+}
+
+export interface PiccState {
+  /** The real 7-byte UID (GetCardUID, key diversification). */
+  uid: Uint8Array;
+  capacity: Capacity;
+  masterKeyType: KeyType;
+  masterKey: KeySlot;
+  /** PICC key settings (factory 0x0F: everything allowed, master key changeable). */
+  keySettings: number;
+  /** SetConfiguration option 00: FormatPICC disabled (bit 0), random UID (bit 1). */
+  formatDisabled: boolean;
+  randomUid: boolean;
+  /** SetConfiguration option 01: the key new applications get (and its version). */
+  defaultKey: KeySlot;
+  /** SetConfiguration option 02: user-defined ATS, when set. */
+  ats?: Uint8Array;
+  applications: Map<number, Application>;
+  /** Batch number (5 bytes), production week and year (BCD) reported by GetVersion. */
+  production: { batch: Uint8Array; week: number; year: number };
+  /** The originality-signature key pair (secp224r1), private key as PKCS#8 DER. */
+  originalityKey: Uint8Array;
+}
+
+/** Key-settings flags (bits 3..0 of key settings 1, PICC and application alike). */
+export const KeySettingsFlag = {
+  MASTER_KEY_CHANGEABLE: 0x01,
+  FREE_LISTING: 0x02,
+  FREE_CREATE_DELETE: 0x04,
+  CONFIGURATION_CHANGEABLE: 0x08,
+} as const;
