@@ -43,6 +43,16 @@ function expandToThreeKeys(type: Exclude<KeyType, 'aes'>, key: Uint8Array): Uint
 }
 
 /**
+ * The type a card actually runs a key as: DESFire stores DES keys as 16 bytes with equal halves
+ * in DES/2K3DES applications, and treats such a "2K3DES" key as single DES (session keys too).
+ */
+export function effectiveKeyType(type: KeyType, key: Uint8Array): KeyType {
+  if (type !== '2k3des' || key.length !== 16) return type;
+  for (let i = 0; i < 8; i++) if ((key[i] & 0xfe) !== (key[i + 8] & 0xfe)) return type;
+  return 'des';
+}
+
+/**
  * DESFire keeps the version of a DES/3DES key in the parity bits (bit 0) of its first
  * eight bytes, most significant bit first. The cipher ignores those bits.
  */

@@ -61,6 +61,17 @@ export class D40Channel implements SecureChannel {
     return this.#cipher.encryptCbc(padZeros(concat(data, crc16A(data)), BLOCK), this.#zeroIv);
   }
 
+  wrapCryptogram(_cmd: number, header: Uint8Array, cryptogram: Uint8Array): Uint8Array {
+    return concat(header, sendModeDecipher(this.#cipher, padZeros(cryptogram, BLOCK)));
+  }
+
+  unwrapCryptogram(_cmd: number, body: Uint8Array, headerLength: number): UnwrappedCommand {
+    if (body.length < headerLength) throw lengthError(`command of ${body.length} bytes is shorter than its ${headerLength}-byte header`);
+    const rest = body.subarray(headerLength);
+    this.#checkBlocks(rest);
+    return { header: body.slice(0, headerLength), data: sendModeEncipher(this.#cipher, rest) };
+  }
+
   commandLength(dataLength: number, mode: CommMode): number {
     if (mode === 'plain' || dataLength === 0) return dataLength;
     return mode === 'mac' ? dataLength + MAC_LENGTH : Math.ceil((dataLength + CRC_LENGTH) / BLOCK) * BLOCK;

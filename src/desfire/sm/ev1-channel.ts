@@ -1,4 +1,4 @@
-import { concat, constantTimeEqual, wipe } from '../bytes.js';
+import { concat, constantTimeEqual, EMPTY, wipe } from '../bytes.js';
 import type { CommMode } from '../comm-mode.js';
 import { Cmac } from '../crypto/cmac.js';
 import { crc32Desfire } from '../crypto/crc.js';
@@ -73,6 +73,15 @@ export class Ev1Channel implements SecureChannel {
     return concat(data, this.#advanceMac(concat(data, statusByte)).subarray(0, MAC_LENGTH));
   }
 
+  wrapCryptogram(_cmd: number, header: Uint8Array, cryptogram: Uint8Array): Uint8Array {
+    return concat(header, this.#encipher(cryptogram, EMPTY));
+  }
+
+  unwrapCryptogram(_cmd: number, body: Uint8Array, headerLength: number): UnwrappedCommand {
+    if (body.length < headerLength) throw lengthError(`command of ${body.length} bytes is shorter than its ${headerLength}-byte header`);
+    return { header: body.slice(0, headerLength), data: this.#decipherBlocks(body.subarray(headerLength)) };
+  }
+
   commandLength(dataLength: number, mode: CommMode): number {
     if (mode === 'plain') return dataLength;
     return mode === 'mac' ? dataLength + MAC_LENGTH : Math.ceil((dataLength + CRC_LENGTH) / this.#blockSize) * this.#blockSize;
@@ -104,11 +113,15 @@ export class Ev1Channel implements SecureChannel {
   }
 
   #decipher(enciphered: Uint8Array, crcOf: (data: Uint8Array) => Uint8Array, expectedLength?: number): Uint8Array {
+    return stripCrcAndZeros(this.#decipherBlocks(enciphered), this.#blockSize, CRC_LENGTH, crcOf, expectedLength);
+  }
+
+  #decipherBlocks(enciphered: Uint8Array): Uint8Array {
     if (enciphered.length === 0 || enciphered.length % this.#blockSize !== 0) {
       throw lengthError(`enciphered part of ${enciphered.length} bytes is not whole ${this.#blockSize}-byte blocks`);
     }
     const plain = this.#cipher.decryptCbc(enciphered, this.#iv);
     this.#iv = enciphered.slice(enciphered.length - this.#blockSize);
-    return stripCrcAndZeros(plain, this.#blockSize, CRC_LENGTH, crcOf, expectedLength);
+    return plain;
   }
 }

@@ -87,6 +87,14 @@ export class Ev2Channel implements SecureChannel {
     return concat(payload, this.#macOf(status, this.#cmdCtr, EMPTY, payload));
   }
 
+  wrapCryptogram(cmd: number, header: Uint8Array, cryptogram: Uint8Array): Uint8Array {
+    return this.wrapCommand(cmd, header, cryptogram, 'full');
+  }
+
+  unwrapCryptogram(cmd: number, body: Uint8Array, headerLength: number): UnwrappedCommand {
+    return this.unwrapCommand(cmd, body, headerLength, 'full');
+  }
+
   commandLength(dataLength: number, mode: CommMode): number {
     if (mode === 'plain') return dataLength;
     const payload = mode === 'full' && dataLength > 0 ? (Math.floor(dataLength / BLOCK) + 1) * BLOCK : dataLength;

@@ -39,6 +39,16 @@ export interface SecureChannel {
   /** PICC: protects a successful answer's data. Returns the bytes after the status. */
   wrapResponse(status: number, data: Uint8Array, mode: CommMode): Uint8Array;
 
+  /**
+   * PCD: enciphers a command-built cryptogram that already carries its own checksums
+   * (ChangeKey; Proxmark's "encrypted plain"): d40 and EV1 zero-pad and encipher it as is, with
+   * no CRC of their own; EV2 has no such form and sends it in full mode. Returns the bytes after `cmd`.
+   */
+  wrapCryptogram(cmd: number, header: Uint8Array, cryptogram: Uint8Array): Uint8Array;
+
+  /** PICC: the inverse; d40 and EV1 return the cryptogram with its zero padding (the command knows its layout). */
+  unwrapCryptogram(cmd: number, body: Uint8Array, headerLength: number): UnwrappedCommand;
+
   /** How many bytes `wrapCommand` makes of `dataLength` data bytes (header excluded): lets a card know when a chained command is complete. */
   commandLength(dataLength: number, mode: CommMode): number;
 

@@ -1,0 +1,110 @@
+import { concat, constantTimeEqual, EMPTY, xor } from './bytes.js';
+import { crc16A, crc32Desfire } from './crypto/crc.js';
+import { desKeyVersion, keyLength, withDesKeyVersion, type KeyType } from './crypto/key-type.js';
+import { integrityError, lengthError } from './errors.js';
+import type { Generation } from './sm/secure-channel.js';
+
+/**
+ * The ChangeKey (0xC4) cryptogram, built by the reader and read by the card, before secure
+ * messaging enciphers it (`SecureChannel.wrapCryptogram`). Its layout depends on the session:
+ *
+ * - d40 (libfreefare, DESFire datasheet): the session's own key: NewKey || CRC16(NewKey);
+ *   another key: (NewKey ⊕ OldKey) || CRC16(NewKey ⊕ OldKey) || CRC16(NewKey).
+ * - EV1 (libfreefare, RevK): the session's own key: NewKey [|| KeyVer] || CRC32(C4 || KeyNo || NewKey [|| KeyVer]);
+ *   another key: (NewKey ⊕ OldKey) [|| KeyVer] || CRC32(C4 || KeyNo || (NewKey ⊕ OldKey) [|| KeyVer]) || CRC32(NewKey).
+ * - EV2 (AN12196 §5.16): the session's own key: NewKey [|| KeyVer]; another key:
+ *   (NewKey ⊕ OldKey) [|| KeyVer] || CRC32(NewKey); the MAC of full mode protects the rest.
+ *
+ * Keys are sent at their DESFire length with DES keys as 16 bytes (K || K); KeyVer is a byte for
+ * AES keys, while DES-family keys carry their version in their parity bits (libfreefare does the
+ * same; the EV2 documents read show AES only, so that is our choice for EV2 DES keys too).
+ * `keyNo` is the byte as sent: at PICC level bits 7..6 name the new master key's type.
+ */
+export interface KeyChange {
+  readonly keyNo: number;
+  readonly newKey: Uint8Array;
+  readonly newKeyType: KeyType;
+  readonly newKeyVersion: number;
+  /** The key being replaced, when it is not the session's own key (then it is XORed in). */
+  readonly oldKey?: Uint8Array;
+}
+
+const CHANGE_KEY = 0xc4;
+
+/** The key as the cryptogram carries it (DES doubled to 16 bytes, version in parity bits). */
+function keyBytes(type: KeyType, key: Uint8Array, version: number): Uint8Array {
+  if (type === 'aes') return key;
+  const full = type === 'des' ? concat(key.subarray(0, 8), key.subarray(0, 8)) : key;
+  return withDesKeyVersion(full, version);
+}
+
+function cryptogramKeyLength(type: KeyType): number {
+  return type === 'des' ? 16 : keyLength(type);
+}
+
+function versionBytes(type: KeyType, version: number): Uint8Array {
+  return type === 'aes' ? Uint8Array.of(version) : EMPTY;
+}
+
+/** Reader side: the plaintext cryptogram for `change` in a session of `generation`. */
+export function changeKeyCryptogram(generation: Generation, change: KeyChange): Uint8Array {
+  const newKey = keyBytes(change.newKeyType, change.newKey, change.newKeyVersion);
+  const keyPart = change.oldKey ? xor(newKey, keyBytes(change.newKeyType, change.oldKey, 0)) : newKey;
+  const version = versionBytes(change.newKeyType, change.newKeyVersion);
+  switch (generation) {
+    case 'd40':
+      return change.oldKey ? concat(keyPart, crc16A(keyPart), crc16A(newKey)) : concat(keyPart, crc16A(keyPart));
+    case 'ev1': {
+      const first = crc32Desfire(concat(Uint8Array.of(CHANGE_KEY, change.keyNo), keyPart, version));
+      return change.oldKey ? concat(keyPart, version, first, crc32Desfire(newKey)) : concat(keyPart, version, first);
+    }
+    case 'ev2':
+      return change.oldKey ? concat(keyPart, version, crc32Desfire(newKey)) : concat(keyPart, version);
+  }
+}
+
+/** What the card needs to read a cryptogram: the key byte as sent, the new key's type, and the old key when another key changes. */
+export interface CryptogramContext {
+  readonly keyNo: number;
+  readonly newKeyType: KeyType;
+  readonly oldKey?: Uint8Array;
+}
+
+/**
+ * Card side: the new key and its version from the deciphered cryptogram (for d40/EV1 still
+ * zero-padded). Any CRC or padding mismatch is INTEGRITY_ERROR, a wrong length LENGTH_ERROR.
+ */
+export function readChangeKeyCryptogram(generation: Generation, plain: Uint8Array, context: CryptogramContext): { key: Uint8Array; version: number } {
+  const { newKeyType: type, oldKey } = context;
+  const n = cryptogramKeyLength(type);
+  const v = type === 'aes' ? 1 : 0;
+  const crcLength = generation === 'd40' ? 2 : 4;
+  const layoutLength = generation === 'd40' ? n + 2 + (oldKey ? 2 : 0) : generation === 'ev1' ? n + v + 4 + (oldKey ? 4 : 0) : n + v + (oldKey ? 4 : 0);
+  if (plain.length < layoutLength) throw lengthError(`ChangeKey cryptogram of ${plain.length} bytes, ${layoutLength} expected`);
+  if (generation === 'ev2' ? plain.length !== layoutLength : !isZeroPadding(plain, layoutLength)) {
+    throw integrityError('ChangeKey cryptogram has bytes after its end');
+  }
+  const keyPart = plain.slice(0, n);
+  const versionByte = v ? plain[n] : 0;
+  const newKey = oldKey ? xor(keyPart, keyBytes(type, oldKey, 0)) : keyPart;
+  const checks: [Uint8Array, Uint8Array][] = [];
+  let offset = n + v;
+  if (generation === 'd40') {
+    checks.push([crc16A(keyPart), plain.subarray(offset, offset + crcLength)]);
+    offset += crcLength;
+  } else if (generation === 'ev1') {
+    checks.push([crc32Desfire(concat(Uint8Array.of(CHANGE_KEY, context.keyNo), plain.subarray(0, n + v))), plain.subarray(offset, offset + crcLength)]);
+    offset += crcLength;
+  }
+  if (oldKey) checks.push([(generation === 'd40' ? crc16A : crc32Desfire)(newKey), plain.subarray(offset, offset + crcLength)]);
+  for (const [expected, received] of checks) {
+    if (!constantTimeEqual(expected, received)) throw integrityError('ChangeKey cryptogram CRC does not match');
+  }
+  const key = type === 'des' ? newKey.slice(0, 8) : newKey;
+  return { key, version: type === 'aes' ? versionByte : desKeyVersion(key) };
+}
+
+function isZeroPadding(plain: Uint8Array, from: number): boolean {
+  for (let i = from; i < plain.length; i++) if (plain[i] !== 0) return false;
+  return plain.length - from < 16;
+}

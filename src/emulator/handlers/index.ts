@@ -1,0 +1,16 @@
+import { AuthCommand } from '../../desfire/auth/schemes.js';
+import type { CommandHandler } from '../handler.js';
+import { authenticate } from './authenticate.js';
+import { KEY_HANDLERS } from './keys.js';
+import { PICC_HANDLERS } from './picc.js';
+
+/** Every command the card answers, by code. A code in the table but not here is answered ILLEGAL_COMMAND_CODE. */
+export const HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, CommandHandler>([
+  [AuthCommand.LEGACY, authenticate], // 0x0A Authenticate
+  [AuthCommand.ISO, authenticate], // 0x1A AuthenticateISO
+  [AuthCommand.AES, authenticate], // 0xAA AuthenticateAES
+  [AuthCommand.EV2_FIRST, authenticate], // 0x71 AuthenticateEV2First
+  [AuthCommand.EV2_NON_FIRST, authenticate], // 0x77 AuthenticateEV2NonFirst
+  ...PICC_HANDLERS,
+  ...KEY_HANDLERS,
+]);
