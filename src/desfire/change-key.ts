@@ -8,16 +8,17 @@ import type { Generation } from './sm/secure-channel.js';
  * The ChangeKey (0xC4) cryptogram, built by the reader and read by the card, before secure
  * messaging enciphers it (`SecureChannel.wrapCryptogram`). Its layout depends on the session:
  *
- * - d40 (libfreefare, DESFire datasheet): the session's own key: NewKey || CRC16(NewKey);
- *   another key: (NewKey ⊕ OldKey) || CRC16(NewKey ⊕ OldKey) || CRC16(NewKey).
+ * - d40 (libfreefare, DESFire datasheet): the session's own key: NewKey [|| KeyVer] || CRC16(NewKey [|| KeyVer]);
+ *   another key: (NewKey ⊕ OldKey) [|| KeyVer] || CRC16(of that) || CRC16(NewKey).
  * - EV1 (libfreefare, RevK): the session's own key: NewKey [|| KeyVer] || CRC32(C4 || KeyNo || NewKey [|| KeyVer]);
  *   another key: (NewKey ⊕ OldKey) [|| KeyVer] || CRC32(C4 || KeyNo || (NewKey ⊕ OldKey) [|| KeyVer]) || CRC32(NewKey).
  * - EV2 (AN12196 §5.16): the session's own key: NewKey [|| KeyVer]; another key:
  *   (NewKey ⊕ OldKey) [|| KeyVer] || CRC32(NewKey); the MAC of full mode protects the rest.
  *
  * Keys are sent at their DESFire length with DES keys as 16 bytes (K || K); KeyVer is a byte for
- * AES keys, while DES-family keys carry their version in their parity bits (libfreefare does the
- * same; the EV2 documents read show AES only, so that is our choice for EV2 DES keys too).
+ * AES keys in every session (libfreefare appends it in d40 sessions too), while DES-family keys carry
+ * their version in their parity bits (libfreefare; the EV2 documents read show AES only, so that is
+ * our choice for EV2 DES keys too).
  * `keyNo` is the byte as sent: at PICC level bits 7..6 name the new master key's type.
  */
 export interface KeyChange {
@@ -50,16 +51,16 @@ function versionBytes(type: KeyType, version: number): Uint8Array {
 export function changeKeyCryptogram(generation: Generation, change: KeyChange): Uint8Array {
   const newKey = keyBytes(change.newKeyType, change.newKey, change.newKeyVersion);
   const keyPart = change.oldKey ? xor(newKey, keyBytes(change.newKeyType, change.oldKey, 0)) : newKey;
-  const version = versionBytes(change.newKeyType, change.newKeyVersion);
+  const body = concat(keyPart, versionBytes(change.newKeyType, change.newKeyVersion));
   switch (generation) {
     case 'd40':
-      return change.oldKey ? concat(keyPart, crc16A(keyPart), crc16A(newKey)) : concat(keyPart, crc16A(keyPart));
+      return change.oldKey ? concat(body, crc16A(body), crc16A(newKey)) : concat(body, crc16A(body));
     case 'ev1': {
-      const first = crc32Desfire(concat(Uint8Array.of(CHANGE_KEY, change.keyNo), keyPart, version));
-      return change.oldKey ? concat(keyPart, version, first, crc32Desfire(newKey)) : concat(keyPart, version, first);
+      const first = crc32Desfire(concat(Uint8Array.of(CHANGE_KEY, change.keyNo), body));
+      return change.oldKey ? concat(body, first, crc32Desfire(newKey)) : concat(body, first);
     }
     case 'ev2':
-      return change.oldKey ? concat(keyPart, version, crc32Desfire(newKey)) : concat(keyPart, version);
+      return change.oldKey ? concat(body, crc32Desfire(newKey)) : body;
   }
 }
 
@@ -77,29 +78,29 @@ export interface CryptogramContext {
 export function readChangeKeyCryptogram(generation: Generation, plain: Uint8Array, context: CryptogramContext): { key: Uint8Array; version: number } {
   const { newKeyType: type, oldKey } = context;
   const n = cryptogramKeyLength(type);
-  const v = type === 'aes' ? 1 : 0;
+  const bodyLength = n + (type === 'aes' ? 1 : 0);
+  const crc = generation === 'd40' ? crc16A : crc32Desfire;
   const crcLength = generation === 'd40' ? 2 : 4;
-  const layoutLength = generation === 'd40' ? n + 2 + (oldKey ? 2 : 0) : generation === 'ev1' ? n + v + 4 + (oldKey ? 4 : 0) : n + v + (oldKey ? 4 : 0);
+  const ownCrc = generation !== 'ev2';
+  const layoutLength = bodyLength + (ownCrc ? crcLength : 0) + (oldKey ? crcLength : 0);
   if (plain.length < layoutLength) throw lengthError(`ChangeKey cryptogram of ${plain.length} bytes, ${layoutLength} expected`);
   if (generation === 'ev2' ? plain.length !== layoutLength : !isZeroPadding(plain, layoutLength)) {
     throw integrityError('ChangeKey cryptogram has bytes after its end');
   }
-  const keyPart = plain.slice(0, n);
-  const versionByte = v ? plain[n] : 0;
-  const newKey = oldKey ? xor(keyPart, keyBytes(type, oldKey, 0)) : keyPart;
+  const body = plain.subarray(0, bodyLength);
+  const newKey = oldKey ? xor(body.subarray(0, n), keyBytes(type, oldKey, 0)) : body.slice(0, n);
   const checks: [Uint8Array, Uint8Array][] = [];
-  let offset = n + v;
-  if (generation === 'd40') {
-    checks.push([crc16A(keyPart), plain.subarray(offset, offset + crcLength)]);
-    offset += crcLength;
-  } else if (generation === 'ev1') {
-    checks.push([crc32Desfire(concat(Uint8Array.of(CHANGE_KEY, context.keyNo), plain.subarray(0, n + v))), plain.subarray(offset, offset + crcLength)]);
+  let offset = bodyLength;
+  if (ownCrc) {
+    const covered = generation === 'ev1' ? concat(Uint8Array.of(CHANGE_KEY, context.keyNo), body) : body;
+    checks.push([crc(covered), plain.subarray(offset, offset + crcLength)]);
     offset += crcLength;
   }
-  if (oldKey) checks.push([(generation === 'd40' ? crc16A : crc32Desfire)(newKey), plain.subarray(offset, offset + crcLength)]);
+  if (oldKey) checks.push([crc(newKey), plain.subarray(offset, offset + crcLength)]);
   for (const [expected, received] of checks) {
     if (!constantTimeEqual(expected, received)) throw integrityError('ChangeKey cryptogram CRC does not match');
   }
+  const versionByte = type === 'aes' ? body[n] : 0;
   const key = type === 'des' ? newKey.slice(0, 8) : newKey;
   return { key, version: type === 'aes' ? versionByte : desKeyVersion(key) };
 }
