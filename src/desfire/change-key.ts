@@ -100,9 +100,8 @@ export function readChangeKeyCryptogram(generation: Generation, plain: Uint8Arra
   for (const [expected, received] of checks) {
     if (!constantTimeEqual(expected, received)) throw integrityError('ChangeKey cryptogram CRC does not match');
   }
-  const versionByte = type === 'aes' ? body[n] : 0;
   const key = type === 'des' ? newKey.slice(0, 8) : newKey;
-  return { key, version: type === 'aes' ? versionByte : desKeyVersion(key) };
+  return { key, version: type === 'aes' ? body[n] : desKeyVersion(key) };
 }
 
 function isZeroPadding(plain: Uint8Array, from: number): boolean {
