@@ -46,3 +46,12 @@ export function printComparison(title: string, rows: ComparisonRow[], write: (li
     write(parts.join('  |  '));
   }
 }
+
+/** Prints operations per second, for throughput figures that have no baseline. */
+export function printRates(title: string, rows: { name: string; measurement: Measurement }[], write: (line: string) => void): void {
+  write(`\n## ${title}`);
+  for (const { name, measurement } of rows) {
+    const perSecond = 1e9 / measurement.nsPerOp;
+    write(`${name.padEnd(48)} ${Math.round(perSecond).toLocaleString('en-US').padStart(10)} /s  (${format(measurement.nsPerOp)} each)`);
+  }
+}
