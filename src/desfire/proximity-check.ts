@@ -244,9 +244,9 @@ export interface CardProximityOptions {
 type CardState = 'idle' | 'rounds' | 'verify';
 
 /**
- * The card (PICC) side of the proximity check. Any refusal resets it to idle, as a card drops
- * the check on an error. The emulator must also call `reset()` when any other command comes in
- * between, and must pass the key `proximityKeySource` names to `verifyPc`.
+ * The card (PICC) side of the proximity check. Any refusal drops the check in progress, as a card
+ * does on an error. The emulator must also call `abort()` when any other command comes in between,
+ * `reset()` at power-off, and must pass the key `proximityKeySource` names to `verifyPc`.
  *
  * Statuses for refusals are a judgement (no public document lists the card's PC error codes):
  * data where none belongs, or a wrong length: LENGTH_ERROR; a step out of order: PERMISSION_DENIED;
@@ -265,7 +265,7 @@ export class CardProximityCheck {
     this.#prepareData = encodePreparePcAnswer(options.publication ?? DEFAULT_PREPARE_PC_ANSWER);
   }
 
-  /** True after a VerifyPC with the right MAC, until `reset()` or the next PreparePC. */
+  /** True after a VerifyPC with the right MAC, until the next PreparePC or `reset()` (power-off). */
   get verified(): boolean {
     return this.#verified;
   }
@@ -305,7 +305,7 @@ export class CardProximityCheck {
       const rndRC = joinRandoms(this.#rounds);
       if (!constantTimeEqual(readerVerifyPcMac(mac, this.#prepareData, rndRC), data)) this.#refuse(integrityError('VerifyPC MAC does not match'), ProximityCommand.VerifyPC);
       const answer = cardVerifyPcMac(mac, this.#prepareData, rndRC);
-      this.reset();
+      this.abort();
       this.#verified = true;
       return { status: PC_SUCCESS, data: answer, statusInNativeFrame: true };
     } finally {
@@ -313,16 +313,21 @@ export class CardProximityCheck {
     }
   }
 
-  /** Forgets any check in progress (another command came, power loss, error). */
-  reset(): void {
+  /** Drops a check in progress (another command came in between, or an error); a passed check stays passed. */
+  abort(): void {
     this.#state = 'idle';
     this.#rounds = [];
     this.#received = 0;
+  }
+
+  /** Power-on state: no check in progress, none passed. */
+  reset(): void {
+    this.abort();
     this.#verified = false;
   }
 
   #refuse(error: DesfireError, command: number): never {
-    this.reset();
+    this.abort();
     throw error.forCommand(command);
   }
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EMPTY, toHex } from '../../src/desfire/bytes.js';
 import { scriptedRandom } from '../../src/desfire/random.js';
 import { factoryState } from '../../src/emulator/factory.js';
+import type { KeySlot } from '../../src/emulator/model.js';
 import { VirtualCard } from '../../src/emulator/virtual-card.js';
 import { hex, loadVectors, text, type Vector } from '../support/vectors.js';
 
@@ -12,7 +13,7 @@ const AID = 0x0000a1;
 
 function cardWithKey(keyNo: number, key: Uint8Array, random: Uint8Array[]): VirtualCard {
   const picc = factoryState({ uid: Uint8Array.of(4, 1, 2, 3, 4, 5, 6) });
-  const keys = Array.from({ length: Math.max(keyNo + 1, 5) }, () => ({ key: new Uint8Array(16), version: 0 }));
+  const keys: KeySlot[] = Array.from({ length: Math.max(keyNo + 1, 5) }, () => ({ key: new Uint8Array(16), version: 0 }));
   keys[keyNo] = { key, version: 0 };
   picc.applications.set(AID, { aid: AID, keySettings: 0x0f, keyType: 'aes', keys, files: new Map() });
   const card = new VirtualCard(picc, { random: scriptedRandom(...random) });
