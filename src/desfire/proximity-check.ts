@@ -1,6 +1,5 @@
 import { assertBytes, constantTimeEqual, EMPTY, wipe } from './bytes.js';
 import { Cmac } from './crypto/cmac.js';
-import { createBlockCipher } from './crypto/key-type.js';
 import { DesfireError, integrityError, lengthError } from './errors.js';
 import {
   DEFAULT_PREPARE_PC_ANSWER,
@@ -52,19 +51,17 @@ export interface ProximityAnswer {
   readonly statusInNativeFrame: boolean;
 }
 
-function macOf(key: Uint8Array): Cmac {
-  assertBytes(key, 'proximity MAC key', 16);
-  return new Cmac(createBlockCipher('aes', key));
-}
-
 /** A card status other than 0x90 in a proximity-check answer: the card refused. */
 function checkCardStatus(status: number, command: number): void {
   if (status !== PC_SUCCESS) throw new DesfireError(status, undefined, { command, origin: 'card' });
 }
 
 export interface ReaderProximityOptions {
-  /** AES-128 key: VCProximityKey (card key 0x21) or the session MAC key (see `proximityKeySource`). */
-  readonly macKey: Uint8Array;
+  /**
+   * AES-CMAC under VCProximityKey (card key 0x21) or the session MAC key (see `proximityKeySource`;
+   * `SecureChannel.proximityMac` gives the latter without exposing the key).
+   */
+  readonly mac: Cmac;
   /** Where RndC comes from. */
   readonly random: RandomSource;
   /** Even split of RndC (default 8 rounds of one byte, as NXP's and Proxmark's defaults). */
@@ -91,7 +88,7 @@ export class ReaderProximityCheck {
   #rndC: Uint8Array | undefined;
 
   constructor(options: ReaderProximityOptions) {
-    this.#mac = macOf(options.macKey);
+    this.#mac = options.mac;
     this.#random = options.random;
     this.#parts = options.parts ? [...options.parts] : evenParts(options.rounds ?? 8);
     checkParts(this.#parts);
@@ -296,21 +293,16 @@ export class CardProximityCheck {
     return { status: PC_SUCCESS, data: rndR.slice(), statusInNativeFrame: false };
   }
 
-  /** VerifyPC: checks the reader's MAC under `macKey`, answers 0x90 || the card's MAC. */
-  verifyPc(data: Uint8Array, macKey: Uint8Array): ProximityAnswer {
+  /** VerifyPC: checks the reader's MAC under `mac` (the key `proximityKeySource` names), answers 0x90 || the card's MAC. */
+  verifyPc(data: Uint8Array, mac: Cmac): ProximityAnswer {
     if (this.#state !== 'verify') this.#refuse(new DesfireError(Status.PERMISSION_DENIED, 'VerifyPC before all ProximityCheck rounds'), ProximityCommand.VerifyPC);
     if (data.length !== MAC_LENGTH) this.#refuse(lengthError(`VerifyPC carries ${data.length} bytes, ${MAC_LENGTH} expected`), ProximityCommand.VerifyPC);
-    const mac = macOf(macKey);
-    try {
-      const rndRC = joinRandoms(this.#rounds);
-      if (!constantTimeEqual(readerVerifyPcMac(mac, this.#prepareData, rndRC), data)) this.#refuse(integrityError('VerifyPC MAC does not match'), ProximityCommand.VerifyPC);
-      const answer = cardVerifyPcMac(mac, this.#prepareData, rndRC);
-      this.abort();
-      this.#verified = true;
-      return { status: PC_SUCCESS, data: answer, statusInNativeFrame: true };
-    } finally {
-      mac.cipher.destroy();
-    }
+    const rndRC = joinRandoms(this.#rounds);
+    if (!constantTimeEqual(readerVerifyPcMac(mac, this.#prepareData, rndRC), data)) this.#refuse(integrityError('VerifyPC MAC does not match'), ProximityCommand.VerifyPC);
+    const answer = cardVerifyPcMac(mac, this.#prepareData, rndRC);
+    this.abort();
+    this.#verified = true;
+    return { status: PC_SUCCESS, data: answer, statusInNativeFrame: true };
   }
 
   /** Drops a check in progress (another command came in between, or an error); a passed check stays passed. */

@@ -4,6 +4,8 @@
  */
 export const Status = {
   OPERATION_OK: 0x00,
+  /** Success code of PreparePC, ProximityCheck, VerifyPC and Read_Sig (ISO-style 90). */
+  OPERATION_OK_90: 0x90,
   NO_CHANGES: 0x0c,
   OUT_OF_EEPROM_ERROR: 0x0e,
   ILLEGAL_COMMAND_CODE: 0x1c,
@@ -32,6 +34,7 @@ export type StatusName = keyof typeof Status;
 
 const DESCRIPTIONS: Record<StatusName, string> = {
   OPERATION_OK: 'successful operation',
+  OPERATION_OK_90: 'successful operation (proximity check, originality signature)',
   NO_CHANGES: 'no changes done to backup files, CommitTransaction/AbortTransaction not necessary',
   OUT_OF_EEPROM_ERROR: 'insufficient NV-memory to complete command',
   ILLEGAL_COMMAND_CODE: 'command code not supported',

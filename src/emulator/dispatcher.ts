@@ -11,6 +11,7 @@ import {
   type CardAnswer,
   type CommandFrame,
 } from '../desfire/framing/index.js';
+import { ProximityCommand } from '../desfire/proximity/prepare.js';
 import type { Generation } from '../desfire/sm/secure-channel.js';
 import { Status } from '../desfire/status.js';
 import type { Answer, CardContext, CommandHandler, Request } from './handler.js';
@@ -50,12 +51,16 @@ export function dispatch(ctx: CardContext, frame: CommandFrame): CardAnswer {
     throw new DesfireError(Status.COMMAND_ABORTED, 'a new command arrived while the previous one still had frames to exchange', { command: frame.cmd });
   }
   const { spec, handler } = lookUp(frame.cmd);
+  // Any command between the steps of a proximity check ends that check.
+  if (!PROXIMITY_COMMANDS.has(frame.cmd)) session.proximity?.abort();
   if (!spec.chainedCommand || !handler.chainedLength) return runCommand(ctx, frame.cmd, frame.data);
   const step = beginCommand(frame, handler.chainedLength(ctx, frame.data));
   if (step.complete) return runCommand(ctx, step.cmd, step.data);
   session.pendingChain = { cmd: frame.cmd, pending: step.pending };
   return { status: ADDITIONAL_FRAME, data: EMPTY };
 }
+
+const PROXIMITY_COMMANDS: ReadonlySet<number> = new Set(Object.values(ProximityCommand));
 
 function lookUp(cmd: number): { spec: CommandSpec; handler: CommandHandler } {
   const spec = requireCommandSpec(cmd);
@@ -133,6 +138,7 @@ function toFrames(ctx: CardContext, answer: Answer, protectedData: Uint8Array): 
     ctx.session.pendingAnswer = { frames: rest };
     return first;
   }
+  if (answer.bareInNativeFrame) return { status, data, bareInNativeFrame: true };
   const step = beginAnswer({ status, data });
   ctx.session.pendingAnswer = step.pending;
   return step.answer;

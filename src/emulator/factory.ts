@@ -1,7 +1,10 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { concat } from '../desfire/bytes.js';
+import { concat, fromHex } from '../desfire/bytes.js';
 import { systemRandom, type RandomSource } from '../desfire/random.js';
 import type { Capacity, PiccState } from './model.js';
+import { OriginalityKeyPair } from './originality.js';
+
+/** VC key numbers at PICC level (VCConfigurationKey .. VCSelectENCKey), AES, all zero from the factory. */
+export const VC_KEY_NUMBERS = [0x20, 0x21, 0x22, 0x23] as const;
 
 /** NXP's manufacturer code, the first UID byte of every NXP card. */
 const NXP_MANUFACTURER = 0x04;
@@ -22,7 +25,6 @@ export function factoryState(options: NewCardOptions = {}): PiccState {
   const random = options.random ?? systemRandom;
   const uid = options.uid ?? concat(Uint8Array.of(NXP_MANUFACTURER), random(6));
   if (uid.length !== 7) throw new RangeError(`a DESFire EV3 UID is 7 bytes, got ${uid.length}`);
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'secp224r1' });
   return {
     uid: uid.slice(),
     capacity: options.capacity ?? '8k',
@@ -34,6 +36,7 @@ export function factoryState(options: NewCardOptions = {}): PiccState {
     defaultKey: { key: new Uint8Array(24), version: 0 },
     applications: new Map(),
     production: { batch: random(5), week: 0x47, year: 0x26 },
-    originalityKey: new Uint8Array(privateKey.export({ type: 'pkcs8', format: 'der' })),
+    originalityKey: fromHex(OriginalityKeyPair.generate(random).privateKeyHex()),
+    vcKeys: new Map(VC_KEY_NUMBERS.map((n) => [n, { key: new Uint8Array(16), version: 0 }])),
   };
 }

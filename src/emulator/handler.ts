@@ -31,6 +31,8 @@ export interface Answer {
   readonly status?: number;
   /** The answer leaves secure messaging alone (handshake steps). */
   readonly unprotected?: boolean;
+  /** No status byte in a native frame (ProximityCheck rounds). */
+  readonly bareInNativeFrame?: boolean;
   /** Sizes of the leading frames when the card always splits this answer (GetVersion: 7, 7). */
   readonly leadingFrames?: readonly number[];
 }

@@ -50,6 +50,7 @@ export function exportImage(picc: PiccState): Json {
     ...(picc.ats ? { ats: toHex(picc.ats) } : {}),
     production: { batch: toHex(picc.production.batch), week: picc.production.week, year: picc.production.year },
     originalityKey: toHex(picc.originalityKey),
+    vcKeys: [...picc.vcKeys].map(([keyNo, slot]) => ({ keyNo, ...slotJson(slot) })),
     applications: [...picc.applications.values()].map(applicationJson),
   };
 }
@@ -187,7 +188,8 @@ export function importImage(json: unknown): PiccState {
     ...(root.has('ats') ? { ats: root.field('ats').bytes(1, 20) } : {}),
     applications,
     production: { batch: production.field('batch').bytes(5, 5), week: production.field('week').int(0, 0xff), year: production.field('year').int(0, 0xff) },
-    originalityKey: root.field('originalityKey').bytes(1, 512),
+    originalityKey: root.field('originalityKey').bytes(28, 28),
+    vcKeys: new Map(root.field('vcKeys').list().map((k) => [k.field('keyNo').int(0x20, 0x23), readSlot(k, 'aes')] as const)),
   };
 }
 

@@ -14,9 +14,13 @@ export function keyTypeOfSelected(ctx: CardContext): KeyType {
   return app.keyType;
 }
 
-/** Key `keyNo` of the selected level; NO_SUCH_KEY beyond the level's key count (the PICC has one key). */
+/**
+ * Key `keyNo` of the selected level; NO_SUCH_KEY beyond the level's keys. The PICC has its master
+ * key 0 and the VC keys 0x20..0x23.
+ */
 export function keySlot(ctx: CardContext, keyNo: number): KeySlot {
   const aid = ctx.session.selectedAid;
+  if (aid === PICC_AID && ctx.picc.vcKeys.has(keyNo)) return ctx.picc.vcKeys.get(keyNo) as KeySlot;
   const keys = aid === PICC_AID ? [ctx.picc.masterKey] : (ctx.picc.applications.get(aid)?.keys ?? []);
   const slot = keys[keyNo];
   if (!slot) throw new DesfireError(Status.NO_SUCH_KEY, `no key ${keyNo} at this level (${keys.length} keys)`);

@@ -119,8 +119,13 @@ export interface PiccState {
   applications: Map<number, Application>;
   /** Batch number (5 bytes), production week and year (BCD) reported by GetVersion. */
   production: { batch: Uint8Array; week: number; year: number };
-  /** The originality-signature key pair (secp224r1), private key as PKCS#8 DER. */
+  /** The originality-signature private key (secp224r1 scalar d, 28 bytes); Read_Sig signs the UID with it. */
   originalityKey: Uint8Array;
+  /**
+   * Virtual-card keys at PICC level (AES, EV2+): 0x20 VCConfigurationKey, 0x21 VCProximityKey,
+   * 0x22 VCSelectMACKey, 0x23 VCSelectENCKey; changed with ChangeKey at PICC level.
+   */
+  vcKeys: Map<number, KeySlot>;
 }
 
 /** Key-settings flags (bits 3..0 of key settings 1, PICC and application alike). */

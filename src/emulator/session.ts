@@ -1,4 +1,5 @@
 import type { CardAuthentication } from '../desfire/auth/handshake.js';
+import type { CardProximityCheck } from '../desfire/proximity-check.js';
 import type { PendingAnswer, PendingCommand } from '../desfire/framing/index.js';
 import type { SecureChannel } from '../desfire/sm/secure-channel.js';
 import { Transaction } from './transaction.js';
@@ -36,6 +37,8 @@ export class Session {
   pendingAnswer: PendingAnswer | undefined;
   pendingChain: PendingChain | undefined;
   readonly transaction = new Transaction();
+  /** The proximity check in progress or passed since power-on (made on first PreparePC). */
+  proximity: CardProximityCheck | undefined;
 
   /**
    * Ends the authenticated state: session keys wiped, pending handshake and uncommitted
@@ -60,5 +63,6 @@ export class Session {
     this.dropAuthentication();
     this.dropChains();
     this.selectedAid = PICC_AID;
+    this.proximity = undefined;
   }
 }

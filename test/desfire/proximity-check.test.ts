@@ -14,11 +14,15 @@ import {
   verifyPcMacInput,
   type ProximityAnswer,
 } from '../../src/desfire/proximity-check.js';
+import { Cmac } from '../../src/desfire/crypto/cmac.js';
+import { createBlockCipher } from '../../src/desfire/crypto/key-type.js';
 import { scriptedRandom, systemRandom } from '../../src/desfire/random.js';
 import { truncateMac } from '../../src/desfire/sm/ev2-channel.js';
 import { Status } from '../../src/desfire/status.js';
 import { outcome, outcomeAsync } from '../support/outcome.js';
 import { hex, loadVectors, text, type Vector } from '../support/vectors.js';
+
+const cmacOf = (key: Uint8Array) => new Cmac(createBlockCipher('aes', key));
 
 const key = () => systemRandom(16);
 
@@ -39,7 +43,7 @@ async function runCheck(opts: {
 }): Promise<{ reader: ReaderProximityCheck; card: CardProximityCheck }> {
   const card = new CardProximityCheck({ random: systemRandom });
   const reader = new ReaderProximityCheck({
-    macKey: opts.readerKey,
+    mac: cmacOf(opts.readerKey),
     random: systemRandom,
     rounds: opts.rounds,
     parts: opts.parts,
@@ -53,7 +57,7 @@ async function runCheck(opts: {
     clock.advance(opts.delayNs?.(round++) ?? 300_000n);
     return card.proximityCheck(command).data;
   }, clock.timer);
-  const answer = card.verifyPc(reader.verifyCommand(), opts.cardKey);
+  const answer = card.verifyPc(reader.verifyCommand(), cmacOf(opts.cardKey));
   reader.acceptVerify(answer.status, answer.data);
   return { reader, card };
 }
@@ -81,14 +85,14 @@ describe('proximity check: both roles together', () => {
     const rndC = fromHex('0011223344556677');
     const rndR = fromHex('8899aabbccddeeff');
     const card = new CardProximityCheck({ random: scriptedRandom(rndR) });
-    const reader = new ReaderProximityCheck({ macKey: k, random: scriptedRandom(rndC), rounds: 2 });
+    const reader = new ReaderProximityCheck({ mac: cmacOf(k), random: scriptedRandom(rndC), rounds: 2 });
     const prepared = card.preparePc(new Uint8Array(0));
     reader.acceptPrepare(prepared.status, prepared.data);
     for (const command of reader.roundCommands()) reader.acceptRound(card.proximityCheck(command).data, 1n);
     const rndRC = fromHex('8899aabb00112233ccddeeff44556677'); // pRndR1 || pRndC1 || pRndR2 || pRndC2
     const command = reader.verifyCommand();
     expect(toHex(command)).toBe(toHex(truncateMac(nobleCmac(concat(Uint8Array.of(0xfd), prepared.data, rndRC), k))));
-    const answer = card.verifyPc(command, k);
+    const answer = card.verifyPc(command, cmacOf(k));
     expect(answer).toMatchObject({ status: 0x90, statusInNativeFrame: true });
     expect(toHex(answer.data)).toBe(toHex(truncateMac(nobleCmac(concat(Uint8Array.of(0x90), prepared.data, rndRC), k))));
     reader.acceptVerify(answer.status, answer.data);
@@ -106,11 +110,11 @@ describe('proximity check: MAC failures', () => {
     const k = key();
     const setUp = () => {
       const card = new CardProximityCheck({ random: systemRandom });
-      const reader = new ReaderProximityCheck({ macKey: k, random: systemRandom });
+      const reader = new ReaderProximityCheck({ mac: cmacOf(k), random: systemRandom });
       const p = card.preparePc(new Uint8Array(0));
       reader.acceptPrepare(p.status, p.data);
       for (const c of reader.roundCommands()) reader.acceptRound(card.proximityCheck(c).data, 0n);
-      return { reader, answer: card.verifyPc(reader.verifyCommand(), k) };
+      return { reader, answer: card.verifyPc(reader.verifyCommand(), cmacOf(k)) };
     };
     const forged = setUp();
     const data = forged.answer.data.slice();
@@ -131,13 +135,13 @@ describe('proximity check: MAC failures', () => {
   it('a card that answered once forgets the check (no replay of VerifyPC)', () => {
     const k = key();
     const card = new CardProximityCheck({ random: systemRandom });
-    const reader = new ReaderProximityCheck({ macKey: k, random: systemRandom });
+    const reader = new ReaderProximityCheck({ mac: cmacOf(k), random: systemRandom });
     const p = card.preparePc(new Uint8Array(0));
     reader.acceptPrepare(p.status, p.data);
     for (const c of reader.roundCommands()) reader.acceptRound(card.proximityCheck(c).data, 0n);
     const mac = reader.verifyCommand();
-    card.verifyPc(mac, k);
-    expect(outcome(() => card.verifyPc(mac, k))).toBe(Status.PERMISSION_DENIED);
+    card.verifyPc(mac, cmacOf(k));
+    expect(outcome(() => card.verifyPc(mac, cmacOf(k)))).toBe(Status.PERMISSION_DENIED);
     // The refused replay drops nothing that passed; a new PreparePC or a power-off does.
     expect(card.verified).toBe(true);
     card.abort();
@@ -167,7 +171,7 @@ describe('proximity check: timing', () => {
   });
 
   it('after a late round there is no VerifyPC to send', () => {
-    const reader = new ReaderProximityCheck({ macKey: key(), random: systemRandom, rounds: 1 });
+    const reader = new ReaderProximityCheck({ mac: cmacOf(key()), random: systemRandom, rounds: 1 });
     reader.acceptPrepare(0x90, fromHex('01032000'));
     reader.roundCommands();
     expect(() => reader.acceptRound(new Uint8Array(8), 900_000n)).toThrow(ProximityTimingError);
@@ -185,7 +189,7 @@ describe('proximity check: malformed messages give typed errors', () => {
   ];
   for (const c of prepareCases) {
     it(`PreparePC answer: ${c.name}`, () => {
-      const reader = new ReaderProximityCheck({ macKey: key(), random: systemRandom });
+      const reader = new ReaderProximityCheck({ mac: cmacOf(key()), random: systemRandom });
       expect(outcome(() => reader.acceptPrepare(0x90, fromHex(c.data)))).toBe(c.status);
     });
   }
@@ -197,7 +201,7 @@ describe('proximity check: malformed messages give typed errors', () => {
   });
 
   it('a round answer of the wrong length', () => {
-    const reader = new ReaderProximityCheck({ macKey: key(), random: systemRandom, rounds: 4 });
+    const reader = new ReaderProximityCheck({ mac: cmacOf(key()), random: systemRandom, rounds: 4 });
     reader.acceptPrepare(0x90, fromHex('01032000'));
     reader.roundCommands();
     expect(outcome(() => reader.acceptRound(new Uint8Array(3), 0n))).toBe(Status.LENGTH_ERROR);
@@ -214,7 +218,7 @@ describe('proximity check: malformed messages give typed errors', () => {
   };
   const prepare = (c: CardProximityCheck) => c.preparePc(new Uint8Array(0));
   const round = (data: string) => (c: CardProximityCheck) => c.proximityCheck(fromHex(data));
-  const verify = (data: string) => (c: CardProximityCheck) => c.verifyPc(fromHex(data), new Uint8Array(16));
+  const verify = (data: string) => (c: CardProximityCheck) => c.verifyPc(fromHex(data), cmacOf(new Uint8Array(16)));
   const cardCases: { name: string; steps: ((c: CardProximityCheck) => ProximityAnswer)[]; status: number | string }[] = [
     { name: 'PreparePC with data', steps: [(c) => c.preparePc(fromHex('00'))], status: Status.LENGTH_ERROR },
     { name: 'ProximityCheck without PreparePC', steps: [round('0111')], status: Status.PERMISSION_DENIED },
@@ -267,7 +271,7 @@ describe('proximity check: published pieces replayed', () => {
       expect(toHex(prepared.data)).toBe(text(v, 'prepareAnswer'));
 
       // The reader, RndC scripted, sends the published parts; the card, RndR scripted, answers the published parts.
-      const reader = new ReaderProximityCheck({ macKey: hex(v, 'key'), random: scriptedRandom(hex(v, 'rndC')), rounds: 8 });
+      const reader = new ReaderProximityCheck({ mac: cmacOf(hex(v, 'key')), random: scriptedRandom(hex(v, 'rndC')), rounds: 8 });
       reader.acceptPrepare(prepared.status, prepared.data);
       const commands = reader.roundCommands();
       const rndCParts = list(v, 'rndCParts');
@@ -284,7 +288,7 @@ describe('proximity check: published pieces replayed', () => {
       const rndRC = concat(...rndRParts.flatMap((r, i) => [r, rndCParts[i]]));
       expect(toHex(verifyPcMacInput(0xfd, prepared.data, rndRC))).toBe(`fd${text(v, 'prepareAnswer')}46442b59370672fd414547c529e332b9`);
       // The two ends agree on it.
-      const answer = card.verifyPc(reader.verifyCommand(), hex(v, 'key'));
+      const answer = card.verifyPc(reader.verifyCommand(), cmacOf(hex(v, 'key')));
       reader.acceptVerify(answer.status, answer.data);
       expect(reader.passed).toBe(true);
     });

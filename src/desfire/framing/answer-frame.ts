@@ -7,6 +7,8 @@ import { ISO_SW_OK, ISO_SW_WRONG_LENGTH, WRAPPED_SW1, type FrameStyle } from './
 export interface CardAnswer {
   readonly status: number;
   readonly data: Uint8Array;
+  /** The card sends no status byte in a native frame (ProximityCheck rounds answer bare randoms). */
+  readonly bareInNativeFrame?: boolean;
 }
 
 function hex4(sw: number): string {
@@ -45,5 +47,6 @@ export function parseAnswerFrame(style: FrameStyle, frame: Uint8Array, command?:
 export function encodeAnswerFrame(style: FrameStyle, answer: CardAnswer): Uint8Array {
   const { status, data } = answer;
   if (!Number.isInteger(status) || status < 0 || status > 0xff) throw new RangeError(`status must be one byte, got ${status}`);
-  return style === 'native' ? concat(Uint8Array.of(status), data) : concat(data, Uint8Array.of(WRAPPED_SW1, status));
+  if (style === 'native') return answer.bareInNativeFrame ? data.slice() : concat(Uint8Array.of(status), data);
+  return concat(data, Uint8Array.of(WRAPPED_SW1, status));
 }

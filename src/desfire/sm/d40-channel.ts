@@ -22,6 +22,7 @@ const CRC_LENGTH = 2;
  */
 export class D40Channel implements SecureChannel {
   readonly generation = 'd40' as const;
+  readonly proximityMac = undefined;
   readonly #cipher: BlockCipher;
   readonly #zeroIv = new Uint8Array(BLOCK);
 

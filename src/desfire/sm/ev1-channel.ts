@@ -35,6 +35,10 @@ export class Ev1Channel implements SecureChannel {
     this.#iv = new Uint8Array(cipher.blockSize);
   }
 
+  get proximityMac(): Cmac | undefined {
+    return this.#blockSize === 16 ? this.#cmac : undefined;
+  }
+
   /** The current IV, for tests that follow published walk-throughs. */
   get iv(): Uint8Array {
     return this.#iv.slice();

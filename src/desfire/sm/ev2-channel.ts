@@ -49,6 +49,10 @@ export class Ev2Channel implements SecureChannel {
     this.#cmdCtr = session.cmdCtr;
   }
 
+  get proximityMac(): Cmac {
+    return this.#mac;
+  }
+
   get ti(): Uint8Array {
     return this.#ti.slice();
   }

@@ -1,4 +1,5 @@
 import type { CommMode } from '../comm-mode.js';
+import type { Cmac } from '../crypto/cmac.js';
 
 /** The secure-messaging generations of DESFire. */
 export type Generation = 'd40' | 'ev1' | 'ev2';
@@ -48,6 +49,13 @@ export interface SecureChannel {
 
   /** PICC: the inverse; d40 and EV1 return the cryptogram with its zero padding (the command knows its layout). */
   unwrapCryptogram(cmd: number, body: Uint8Array, headerLength: number): UnwrappedCommand;
+
+  /**
+   * The CMAC a proximity check's VerifyPC runs under in this session: EV2 SesAuthMACKey, the EV1
+   * AES session key; undefined for d40 and DES-family sessions, which use VCProximityKey
+   * (proximity/verify-mac.ts). The key itself never leaves the channel.
+   */
+  readonly proximityMac: Cmac | undefined;
 
   /** How many bytes `wrapCommand` makes of `dataLength` data bytes (header excluded): lets a card know when a chained command is complete. */
   commandLength(dataLength: number, mode: CommMode): number;

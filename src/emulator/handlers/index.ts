@@ -1,8 +1,12 @@
 import { AuthCommand } from '../../desfire/auth/schemes.js';
 import type { CommandHandler } from '../handler.js';
 import { authenticate } from './authenticate.js';
+import { DATA_HANDLERS } from './data.js';
+import { EV3_HANDLERS } from './ev3.js';
+import { FILE_HANDLERS } from './files.js';
 import { KEY_HANDLERS } from './keys.js';
 import { PICC_HANDLERS } from './picc.js';
+import { TRANSACTION_HANDLERS } from './transactions.js';
 
 /** Every command the card answers, by code. A code in the table but not here is answered ILLEGAL_COMMAND_CODE. */
 export const HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, CommandHandler>([
@@ -13,4 +17,8 @@ export const HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, Com
   [AuthCommand.EV2_NON_FIRST, authenticate], // 0x77 AuthenticateEV2NonFirst
   ...PICC_HANDLERS,
   ...KEY_HANDLERS,
+  ...FILE_HANDLERS,
+  ...DATA_HANDLERS,
+  ...TRANSACTION_HANDLERS,
+  ...EV3_HANDLERS,
 ]);

@@ -82,6 +82,10 @@ function piccKeyType(keyNoByte: number): KeyType {
  * 1..D that key, E the key itself, F never.
  */
 function requireChangeRight(ctx: CardContext, target: number, keySettings: number): void {
+  if (ctx.session.selectedAid === PICC_AID && target !== 0) {
+    requireKey(ctx, 0, 'changing a VC key'); // VC keys: the PICC master key, whatever the settings
+    return;
+  }
   if (target === 0) {
     requireKey(ctx, 0, 'changing the master key');
     if ((keySettings & KeySettingsFlag.MASTER_KEY_CHANGEABLE) === 0) throw new DesfireError(Status.PERMISSION_DENIED, 'the master key is frozen');
@@ -106,7 +110,8 @@ const changeKey: CommandHandler = {
     const slot = keySlot(ctx, target);
     const { keySettings } = levelSettings(ctx);
     requireChangeRight(ctx, target, keySettings);
-    const newKeyType = atPicc ? piccKeyType(keyNoByte) : keyTypeOfSelected(ctx);
+    const vcKey = atPicc && ctx.picc.vcKeys.has(target);
+    const newKeyType = vcKey ? 'aes' : atPicc ? piccKeyType(keyNoByte) : keyTypeOfSelected(ctx);
     const sameKey = target === auth.keyNo;
     const plain = auth.channel.unwrapCryptogram(CommandCode.ChangeKey, concat(header, data), 1).data;
     const { key, version } = readChangeKeyCryptogram(auth.channel.generation, plain, {
@@ -116,7 +121,9 @@ const changeKey: CommandHandler = {
     });
     const stored: KeySlot = { key: newKeyType === 'aes' ? key : withDesKeyVersion(key.slice(0, keyLength(newKeyType)), version), version };
     ctx.nv.write(() => {
-      if (atPicc) {
+      if (vcKey) {
+        ctx.picc.vcKeys.set(target, stored);
+      } else if (atPicc) {
         ctx.picc.masterKeyType = newKeyType;
         ctx.picc.masterKey = stored;
       } else {
