@@ -189,9 +189,10 @@ export const COMMANDS = Object.freeze([
   row(0x6f, 'GetFileIDs', 'd40', MACED), // at most 32 IDs: one frame
   row(0x61, 'GetISOFileIDs', 'ev1', MACED, { chainedResponse: true }), // up to 32 x 2 bytes
   row(0xf5, 'GetFileSettings', 'd40', MACED, { headerLength: 1 }),
-  // Judgement: enciphered, except that libfreefare (mifare_desfire_change_file_settings) sends it
-  // plain when the file's Change access right is free (0xE); handlers must allow that case.
-  row(0x5f, 'ChangeFileSettings', 'd40', ENCIPHERED_COMMAND, { headerLength: 1 }),
+  // Enciphered, except that libfreefare (mifare_desfire_change_file_settings) sends it plain when the
+  // file's Change access right is free (0xE): so it depends on the file ('file'), and the card's
+  // handler says which (plain when free, else enciphered with the management answer).
+  row(0x5f, 'ChangeFileSettings', 'd40', FILE_WRITE, { headerLength: 1 }), // same shape as the file writes
 
   // --- Data. Headers: file number (1), offset/record (3), length/count (3) (Proxmark CmdHeaderLengths).
   row(0xbd, 'ReadData', 'd40', FILE_READ, { headerLength: 7, chainedResponse: true }),

@@ -207,16 +207,16 @@ describe('command table: facts from the public sources', () => {
 
   it('enciphered commands and answers are those Proxmark marks DCMEncrypted', () => {
     expect(namesWhere((c) => Object.values(c.command).every((p) => p === 'full'))).toEqual(
-      ['ChangeFileSettings', 'ChangeKeySettings', 'CreateTransactionMACFile', 'SetConfiguration'],
+      ['ChangeKeySettings', 'CreateTransactionMACFile', 'SetConfiguration'],
     );
     expect(namesWhere((c) => Object.values(c.response).every((p) => p === 'full'))).toEqual(['GetCardUID']);
   });
 
   it('d40 and EV1 sessions send a command MAC only on Proxmark EV1D40TransmitMAC commands, plus value operations per file', () => {
     expect(namesWhere((c) => c.command.ev1 === 'mac')).toEqual(['CommitReaderID', 'FinalizeKeySet', 'InitializeKeySet', 'RollKeySet']);
-    expect(namesWhere((c) => c.command.ev1 === 'file')).toEqual(['Credit', 'Debit', 'LimitedCredit', 'UpdateRecord', 'WriteData', 'WriteRecord']);
+    expect(namesWhere((c) => c.command.ev1 === 'file')).toEqual(['ChangeFileSettings', 'Credit', 'Debit', 'LimitedCredit', 'UpdateRecord', 'WriteData', 'WriteRecord']);
     expect(namesWhere((c) => c.command.d40 === 'mac' || c.command.d40 === 'file')).toEqual(
-      ['CommitReaderID', 'Credit', 'Debit', 'FinalizeKeySet', 'InitializeKeySet', 'LimitedCredit', 'RollKeySet', 'UpdateRecord', 'WriteData', 'WriteRecord'],
+      ['ChangeFileSettings', 'CommitReaderID', 'Credit', 'Debit', 'FinalizeKeySet', 'InitializeKeySet', 'LimitedCredit', 'RollKeySet', 'UpdateRecord', 'WriteData', 'WriteRecord'],
     );
   });
 

@@ -293,3 +293,13 @@ describe('file listing and settings', () => {
     expect(value(before) - value(after)).toBe(2 * 64);
   });
 });
+
+describe('ChangeFileSettings with a free change right inside a session', () => {
+  it('goes plain (as libfreefare sends it), and the session carries on', async () => {
+    const reader = await fixture({ keyNo: 0 });
+    await manage(reader, CommandCode.CreateStdDataFile, std(1));
+    const answer = await reader.secure(CommandCode.ChangeFileSettings, bytes(1), concat(bytes(0x00), rights(FREE, FREE, FREE, FREE)), PLAIN);
+    expect(answer.status).toBe(Status.OPERATION_OK);
+    expect((await reader.secure(CommandCode.GetFileSettings, bytes(1), EMPTY, maced(reader.channel))).status).toBe(Status.OPERATION_OK);
+  });
+});

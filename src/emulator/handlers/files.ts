@@ -207,6 +207,12 @@ const getFileSettings: CommandHandler = {
  * Additional access rights, SDM options and the TMAC file's TMCLimit are not supported either.
  */
 const changeFileSettings: CommandHandler = {
+  // A free Change right means plain (libfreefare); otherwise enciphered, answered as management commands are.
+  modes(ctx, header) {
+    const { file } = requireFile(ctx, header[0]);
+    if (file.access.change === FREE_ACCESS) return { command: 'plain', answer: 'plain' };
+    return { command: 'full', answer: ctx.session.auth?.channel.generation === 'd40' ? 'plain' : 'mac' };
+  },
   dataLength: () => CHANGE_FILE_SETTINGS_LENGTH,
   run(ctx, { header, data }) {
     const { app, file } = requireFile(ctx, header[0]);
