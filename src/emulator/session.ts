@@ -37,6 +37,8 @@ export class Session {
   pendingAnswer: PendingAnswer | undefined;
   pendingChain: PendingChain | undefined;
   readonly transaction = new Transaction();
+  /** The EF selected through ISO SELECT FILE (a file number of the selected application). */
+  isoFile: number | undefined;
   /** The proximity check in progress or passed since power-on (made on first PreparePC). */
   proximity: CardProximityCheck | undefined;
 
@@ -64,5 +66,6 @@ export class Session {
     this.dropChains();
     this.selectedAid = PICC_AID;
     this.proximity = undefined;
+    this.isoFile = undefined;
   }
 }

@@ -1,11 +1,12 @@
 import { concat, EMPTY } from '../desfire/bytes.js';
 import { isDesfireError } from '../desfire/errors.js';
-import { encodeAnswerFrame, parseIncomingFrame, WRAPPED_CLA, type CardAnswer } from '../desfire/framing/index.js';
+import { encodeAnswerFrame, encodeIsoAnswer, ISO_CLA, parseIncomingFrame, WRAPPED_CLA, type CardAnswer } from '../desfire/framing/index.js';
 import { systemRandom, type RandomSource } from '../desfire/random.js';
 import { CardPowerLost, type CardEndpoint } from './card-endpoint.js';
 import { dispatch } from './dispatcher.js';
 import type { CardContext } from './handler.js';
 import { answerIso7816 } from './iso7816/iso-layer.js';
+import { isoStatusOf } from './iso7816/iso-status.js';
 import type { PiccState } from './model.js';
 import { NvMemory } from './nv-memory.js';
 import { Session } from './session.js';
@@ -94,6 +95,8 @@ export class VirtualCard implements CardEndpoint {
         throw e;
       }
       if (!isDesfireError(e)) throw e;
+      // A malformed ISO 7816-4 command gets an ISO status word, not a DESFire status.
+      if (apdu[0] === ISO_CLA) return encodeIsoAnswer(EMPTY, isoStatusOf(e));
       // Any refusal ends the authenticated state and any chain, as on a real card.
       this.#session.dropChains();
       this.#session.dropAuthentication();
