@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { cryptoBenchmarks } from './crypto.bench.js';
-import { emulatorBenchmarks } from './emulator.bench.js';
+import { emulatorBenchmarks, emulatorReadBenchmarks } from './emulator.bench.js';
 import { printComparison, printRates } from './harness.js';
 
 /** `npm run bench`: every benchmark of the project in one run, side by side with its baselines. */
@@ -8,4 +8,4 @@ const write = (line: string) => process.stdout.write(`${line}\n`);
 write(`# desfire-pacs benchmarks — node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}`);
 write('ratio = baseline time / our time (higher is better for us)');
 printComparison('crypto (src/desfire)', cryptoBenchmarks(), write);
-printRates('virtual card (src/emulator), commands per second on one core', emulatorBenchmarks(), write);
+printRates('virtual card (src/emulator), commands per second on one core', [...emulatorBenchmarks(), ...emulatorReadBenchmarks()], write);
