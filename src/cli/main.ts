@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { runDemo } from './demo.js';
+import { runEmulate } from './emulate.js';
+import { createVirtualCard } from './virtual-card-factory.js';
 
 /** The `desfire-pacs` command line. */
 const USAGE = `usage: desfire-pacs <command>
 
 commands:
-  demo    a reader authenticates a virtual DESFire card in memory and reads its credential
+  demo      a reader authenticates a virtual DESFire card in memory and reads its credential
+  emulate   a virtual DESFire EV3 card in vsmartcard's vpcd reader, for PC/SC programs (emulate --help)
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -13,6 +16,8 @@ async function main(args: string[]): Promise<number> {
   switch (args[0]) {
     case 'demo':
       return runDemo(write);
+    case 'emulate':
+      return runEmulate(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`), createCard: createVirtualCard });
     case undefined:
     case 'help':
     case '--help':

@@ -7,6 +7,7 @@ import { dispatch } from './dispatcher.js';
 import type { CardContext } from './handler.js';
 import { answerIso7816 } from './iso7816/iso-layer.js';
 import { isoStatusOf } from './iso7816/iso-status.js';
+import { exportImage } from './image.js';
 import type { PiccState } from './model.js';
 import { NvMemory } from './nv-memory.js';
 import { Session } from './session.js';
@@ -44,6 +45,11 @@ export class VirtualCard implements CardEndpoint {
     this.#picc = picc;
     this.#anticollisionUid = picc.uid;
     this.#ctx = { picc, session: this.#session, nv: this.#nv, random: options.random ?? systemRandom };
+  }
+
+  /** The card image (versioned JSON) of the persistent state, to save and load with `importImage`. */
+  exportImage(): ReturnType<typeof exportImage> {
+    return exportImage(this.#picc);
   }
 
   /** The persistent state (for images and tests); change it only through commands. */

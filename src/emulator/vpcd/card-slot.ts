@@ -1,12 +1,12 @@
 import { EMPTY } from '../../desfire/bytes.js';
 import { CardPowerLost, type CardEndpoint } from '../card-endpoint.js';
 import type { VpcdEventListener } from './events.js';
-import { VpcdControl } from './protocol.js';
+import { isControlCode, VpcdControl } from './protocol.js';
 import { answerReaderCommand, isReaderCommand } from './reader-commands.js';
 
 /** What to do with one message from vpcd. */
 export type SlotReply =
-  /** Send nothing (power off / on / reset, unknown control codes). */
+  /** Send nothing (power off / on / reset, an empty message). */
   | { readonly kind: 'none' }
   /** Send `bytes` after `delayMs` (the card's answer delay; 0 for the ATR and the reader's own answers). */
   | { readonly kind: 'answer'; readonly bytes: Uint8Array; readonly delayMs: number }
@@ -34,6 +34,11 @@ export class CardSlot {
     return this.#powered;
   }
 
+  /** The UID the reader got in anticollision (a copy). */
+  get uid(): Uint8Array {
+    return this.#card.uid.slice();
+  }
+
   /** The card enters the field: powered up, ATR kept for vpcd's requests. */
   insert(): void {
     this.#powerOn();
@@ -46,15 +51,21 @@ export class CardSlot {
     this.#atr = EMPTY;
   }
 
-  /** Handles one message from vpcd. Errors other than CardPowerLost are bugs and propagate. */
+  /**
+   * Handles one message from vpcd. A 1-byte message is a control code when it is one (00, 01, 02,
+   * 04), otherwise a 1-byte command: native DESFire commands such as GetVersion (60) or an empty
+   * additional frame (AF) are 1 byte long, and vpcd waits for their answer. (vpicc ignores them,
+   * which leaves vpcd waiting forever; the 1-byte commands 00, 01, 02 and 04 cannot go through vpcd
+   * at all.) Errors other than CardPowerLost are bugs and propagate.
+   */
   handle(message: Uint8Array): SlotReply {
     if (message.length === 0) return this.#ignore(message, 'empty message');
-    if (message.length === 1) return this.#control(message);
+    if (message.length === 1 && isControlCode(message[0])) return this.#control(message[0]);
     return this.#command(message);
   }
 
-  #control(message: Uint8Array): SlotReply {
-    switch (message[0]) {
+  #control(code: number): SlotReply {
+    switch (code) {
       case VpcdControl.GetAtr:
         return { kind: 'answer', bytes: this.#atr, delayMs: 0 };
       case VpcdControl.PowerOn:
@@ -72,8 +83,7 @@ export class CardSlot {
         this.#onEvent({ type: 'power', action: 'reset' });
         return { kind: 'none' };
       default:
-        // vpicc (VirtualSmartcard.py) ignores unknown control codes too; vpcd sends none.
-        return this.#ignore(message, `unknown control code ${message[0]}`);
+        throw new RangeError(`not a vpcd control code: ${code}`);
     }
   }
 

@@ -18,7 +18,7 @@ export type VpcdEvent =
    * after `backInMs`.
    */
   | { readonly type: 'card-lost'; readonly reason: string; readonly command: Uint8Array; readonly backInMs: number }
-  /** A message the protocol does not define (unknown control code, empty message): not answered. */
+  /** A message the protocol does not define (an empty message): not answered. */
   | { readonly type: 'ignored'; readonly message: Uint8Array; readonly reason: string };
 
 export type VpcdEventListener = (event: VpcdEvent) => void;

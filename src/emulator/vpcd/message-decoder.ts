@@ -7,15 +7,16 @@ import { concat } from '../../desfire/bytes.js';
 export class VpcdMessageDecoder {
   #pending: Uint8Array = new Uint8Array(0);
 
-  /** Adds a chunk; returns the messages it completed, in order. */
+  /** Adds a chunk; returns the messages it completed, in order, as plain Uint8Array copies. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.#pending = this.#pending.length === 0 ? chunk.slice() : concat(this.#pending, chunk);
+    // new Uint8Array(typedArray) copies: never a view of a (Node Buffer) chunk.
+    this.#pending = this.#pending.length === 0 ? new Uint8Array(chunk) : concat(this.#pending, chunk);
     const messages: Uint8Array[] = [];
     let offset = 0;
     while (this.#pending.length - offset >= 2) {
       const length = (this.#pending[offset] << 8) | this.#pending[offset + 1];
       if (this.#pending.length - offset - 2 < length) break;
-      messages.push(this.#pending.slice(offset + 2, offset + 2 + length));
+      messages.push(this.#pending.slice(offset + 2, offset + 2 + length)); // a Uint8Array, so a copy
       offset += 2 + length;
     }
     this.#pending = this.#pending.subarray(offset);

@@ -9,7 +9,9 @@
  * - every message, both ways, is a 2-byte big-endian length followed by that many bytes;
  * - a 1-byte message from vpcd is a control code (`VpcdControl`); only `GetAtr` is answered (with
  *   the ATR), power off / on / reset get no answer;
- * - any other message from vpcd is a command APDU, answered with one response APDU;
+ * - any other message from vpcd is a command APDU, answered with one response APDU (vpcd forwards
+ *   what the application gave SCardTransmit, so a 1-byte command looks like a control code: see
+ *   `CardSlot.handle`);
  * - vpcd treats an empty or missing answer as a removed card: it closes the connection, and
  *   pcscd's next presence poll (an ATR request about every 400 ms) finds the slot empty until a
  *   card connects again.
@@ -34,6 +36,13 @@ export const VpcdControl = {
 } as const;
 
 export type VpcdControlCode = (typeof VpcdControl)[keyof typeof VpcdControl];
+
+const CONTROL_CODES: ReadonlySet<number> = new Set(Object.values(VpcdControl));
+
+/** True for the four control codes vpcd sends (as a 1-byte message). */
+export function isControlCode(byte: number): byte is VpcdControlCode {
+  return CONTROL_CODES.has(byte);
+}
 
 /** Frames one message: 2-byte big-endian length, then the payload. */
 export function encodeVpcdMessage(payload: Uint8Array): Uint8Array {
