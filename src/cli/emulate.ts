@@ -33,6 +33,8 @@ export interface CardOptions {
 export interface EmulatedCard extends CardEndpoint {
   /** The persistent state, JSON-serialisable; `image` in `CardOptions` takes it back. */
   exportImage(): unknown;
+  /** The key that verifies the card's Read_Sig signature, when it has one. */
+  readonly originalityPublicKey?: Uint8Array;
 }
 
 export type CardFactory = (options: CardOptions) => EmulatedCard;
@@ -125,6 +127,7 @@ export async function runEmulate(args: string[], io: EmulateIo): Promise<number>
   const address = formatVpcdAddress(options.vpcd);
   const source = image !== undefined ? `card from ${options.image}` : 'new card';
   io.write(`desfire-pacs emulate: ${source}, UID ${toHex(card.uid)}, in the vpcd reader at ${address} (Ctrl-C to stop)`);
+  if (card.originalityPublicKey) io.write(`originality public key (secp224r1, for Read_Sig verifiers): ${toHex(card.originalityPublicKey)}`);
   const client = new VpcdClient(card, { ...io.vpcd, address: options.vpcd, onEvent: reporter(io) });
   const signals = io.stop === undefined ? listenForStopSignals() : undefined;
   const stop = io.stop ?? signals!.signal;

@@ -9,6 +9,7 @@ import { answerIso7816 } from './iso7816/iso-layer.js';
 import { isoStatusOf } from './iso7816/iso-status.js';
 import { exportImage } from './image.js';
 import type { PiccState } from './model.js';
+import { OriginalityKeyPair } from './originality.js';
 import { NvMemory } from './nv-memory.js';
 import { Session } from './session.js';
 
@@ -45,6 +46,14 @@ export class VirtualCard implements CardEndpoint {
     this.#picc = picc;
     this.#anticollisionUid = picc.uid;
     this.#ctx = { picc, session: this.#session, nv: this.#nv, random: options.random ?? systemRandom };
+  }
+
+  /**
+   * The public key (uncompressed secp224r1 point, 57 bytes) of the card's originality key: what a
+   * verifier needs to check Read_Sig (a real card's is NXP's; a virtual card signs with its own).
+   */
+  get originalityPublicKey(): Uint8Array {
+    return OriginalityKeyPair.fromPrivateKey(this.#picc.originalityKey).publicKey;
   }
 
   /** The card image (versioned JSON) of the persistent state, to save and load with `importImage`. */
