@@ -64,3 +64,41 @@ describe('PICC level', () => {
     expect(toHex(uid)).toBe(toHex(UID));
   });
 });
+
+describe('PICC-level refusals', () => {
+  const create = (aid: number, ks2 = 0x81, extra: Uint8Array = EMPTY) => concat(uintLE(aid, 3), Uint8Array.of(0x0f, ks2), extra);
+  // `before` applications are created first, with `beforeKeys` keys each.
+  const cases: { name: string; data: Uint8Array; expected: number; capacity?: '2k' | '4k' | '8k'; before?: number; beforeKeys?: number }[] = [
+    { name: 'AID 000000 is the PICC', data: create(0), expected: Status.PARAMETER_ERROR },
+    { name: 'no keys', data: create(1, 0x80), expected: Status.PARAMETER_ERROR },
+    { name: '15 keys', data: create(1, 0x8f), expected: Status.PARAMETER_ERROR },
+    { name: 'crypto method 11', data: create(1, 0xc1), expected: Status.PARAMETER_ERROR },
+    { name: 'too short', data: uintLE(1, 3), expected: Status.LENGTH_ERROR },
+    { name: 'ISO parameters sent but not announced', data: create(1, 0x81, Uint8Array.of(0x10, 0xe1)), expected: Status.LENGTH_ERROR },
+    { name: 'DF name longer than 16 bytes', data: create(1, 0xa1, concat(uintLE(0xe110, 2), new Uint8Array(17).fill(1))), expected: Status.LENGTH_ERROR },
+    { name: 'the 29th application', data: create(0x1d), expected: Status.COUNT_ERROR, before: 28, beforeKeys: 1 },
+    // Capacity model (memory.ts): a 14-key AES application takes 320 bytes, a 2K card has 1792 for applications.
+    { name: 'no memory left on a 2K card', data: create(0x0e, 0x8e), expected: Status.OUT_OF_EEPROM_ERROR, capacity: '2k', before: 5, beforeKeys: 14 },
+  ];
+  it.each(cases)('CreateApplication: $name', async ({ data, expected, capacity, before, beforeKeys }) => {
+    const reader = new TestReader({ capacity });
+    for (let aid = 1; aid <= (before ?? 0); aid++) {
+      expect((await reader.send(CommandCode.CreateApplication, create(aid, 0x80 | (beforeKeys ?? 1)))).status).toBe(Status.OPERATION_OK);
+    }
+    expect((await reader.send(CommandCode.CreateApplication, data)).status).toBe(expected);
+  });
+
+  it('refuses PICC-level commands inside an application and unknown AIDs', async () => {
+    const reader = new TestReader();
+    expect((await reader.send(CommandCode.CreateApplication, create(7))).status).toBe(Status.OPERATION_OK);
+    expect((await reader.send(CommandCode.SelectApplication, uintLE(7, 3))).status).toBe(Status.OPERATION_OK);
+    expect((await reader.send(CommandCode.GetApplicationIDs)).status).toBe(Status.PERMISSION_DENIED);
+    expect((await reader.send(CommandCode.CreateApplication, create(8))).status).toBe(Status.PERMISSION_DENIED);
+    expect((await reader.send(CommandCode.SelectApplication, uintLE(7, 2))).status).toBe(Status.LENGTH_ERROR);
+    expect((await reader.send(CommandCode.DeleteApplication, uintLE(9, 3))).status).toBe(Status.APPLICATION_NOT_FOUND);
+    expect((await reader.send(CommandCode.GetVersion, Uint8Array.of(1))).status).toBe(Status.LENGTH_ERROR);
+    expect((await reader.send(0x99)).status).toBe(Status.ILLEGAL_COMMAND_CODE);
+    // Delegated applications are a feature this card does not have: answered as such a card would.
+    expect((await reader.send(CommandCode.CreateDelegatedApplication, uintLE(9, 3))).status).toBe(Status.ILLEGAL_COMMAND_CODE);
+  });
+});
