@@ -281,6 +281,26 @@ function resolveRecordWrite(ctx: CardContext, header: Uint8Array, what: string) 
 }
 
 /**
+ * What a record write's handler needs before it runs, from its header layout alone (offset at
+ * `offsetAt`, length right after it): the comm modes, the data length, the chained length.
+ */
+function recordWriteFraming(cmd: number, name: string, headerLength: number, offsetAt: number): Pick<CommandHandler, 'modes' | 'dataLength' | 'chainedLength'> {
+  const lengthAt = offsetAt + 3;
+  return {
+    modes: (ctx, header) => fileRowModes(ctx, cmd, resolveRecordWrite(ctx, header, name).mode, 'write'),
+    dataLength: (_ctx, header) => header3(header, lengthAt),
+    chainedLength(ctx, first) {
+      if (first.length < headerLength) return first.length;
+      const header = first.subarray(0, headerLength);
+      const { file, mode } = resolveRecordWrite(ctx, header, name);
+      const length = header3(header, lengthAt);
+      requireWriteRange(header3(header, offsetAt), length, file.recordSize);
+      return chainedBodyLength(ctx, headerLength, length, fileRowModes(ctx, cmd, mode, 'write').command);
+    },
+  };
+}
+
+/**
  * WriteRecord: the first WriteRecord of a transaction adds a new record (zero bytes), every further one
  * in the same transaction writes into that same record (libfreefare's card test writes bytes 2..3, then
  * 0..1 of one record per transaction). A full linear file refuses with BOUNDARY_ERROR (our reading of
@@ -289,16 +309,7 @@ function resolveRecordWrite(ctx: CardContext, header: Uint8Array, what: string) 
  * PERMISSION_DENIED (libfreefare's card test).
  */
 const writeRecord: CommandHandler = {
-  modes: (ctx, header) => fileRowModes(ctx, CommandCode.WriteRecord, resolveRecordWrite(ctx, header, 'WriteRecord').mode, 'write'),
-  dataLength: (_ctx, header) => header3(header, 4),
-  chainedLength(ctx, first) {
-    if (first.length < DATA_HEADER) return first.length;
-    const header = first.subarray(0, DATA_HEADER);
-    const { file, mode } = resolveRecordWrite(ctx, header, 'WriteRecord');
-    const length = header3(header, 4);
-    requireWriteRange(header3(header, 1), length, file.recordSize);
-    return chainedBodyLength(ctx, DATA_HEADER, length, fileRowModes(ctx, CommandCode.WriteRecord, mode, 'write').command);
-  },
+  ...recordWriteFraming(CommandCode.WriteRecord, 'WriteRecord', DATA_HEADER, 1),
   run(ctx, { cmd, header, data }) {
     const { app, file } = resolveRecordWrite(ctx, header, 'WriteRecord');
     const offset = header3(header, 1);
@@ -326,16 +337,7 @@ const writeRecord: CommandHandler = {
  * A record that is not there is BOUNDARY_ERROR; after ClearRecordFile PERMISSION_DENIED, as WriteRecord.
  */
 const updateRecord: CommandHandler = {
-  modes: (ctx, header) => fileRowModes(ctx, CommandCode.UpdateRecord, resolveRecordWrite(ctx, header, 'UpdateRecord').mode, 'write'),
-  dataLength: (_ctx, header) => header3(header, 7),
-  chainedLength(ctx, first) {
-    if (first.length < UPDATE_RECORD_HEADER) return first.length;
-    const header = first.subarray(0, UPDATE_RECORD_HEADER);
-    const { file, mode } = resolveRecordWrite(ctx, header, 'UpdateRecord');
-    const length = header3(header, 7);
-    requireWriteRange(header3(header, 4), length, file.recordSize);
-    return chainedBodyLength(ctx, UPDATE_RECORD_HEADER, length, fileRowModes(ctx, CommandCode.UpdateRecord, mode, 'write').command);
-  },
+  ...recordWriteFraming(CommandCode.UpdateRecord, 'UpdateRecord', UPDATE_RECORD_HEADER, 4),
   run(ctx, { cmd, header, data }) {
     const { app, file } = resolveRecordWrite(ctx, header, 'UpdateRecord');
     const recNo = header3(header, 1);
