@@ -6,20 +6,23 @@ import type { KeyType } from '../../src/desfire/crypto/key-type.js';
 import { Status } from '../../src/desfire/status.js';
 import {
   authenticateIn,
+  bytes,
   changeOtherKey,
   createAndSelectApplication,
   dataFileParams,
   dataHeader,
   fileModes,
+  FREE,
   manage,
+  NEVER,
   PLAIN,
   recordFileParams,
   rights,
   secureAccepting,
+  type SessionGeneration,
   TestReader,
   valueFileParams,
   ZERO_KEY,
-  type SessionGeneration,
 } from './support/harness.js';
 
 const AID = 0x0a0b0c;
@@ -28,15 +31,9 @@ const BACKUP = 2;
 const VALUE = 3;
 const LINEAR = 4;
 const CYCLIC = 5;
-const FREE = 0xe;
-const NEVER = 0xf;
 
 /** 100 bytes: more than one frame (59 native, 54 wrapped) both ways, in every mode. */
 const LONG = Uint8Array.from({ length: 100 }, (_, i) => (i * 7 + 3) & 0xff);
-
-function bytes(...values: number[]): Uint8Array {
-  return Uint8Array.from(values);
-}
 
 // ---------------------------------------------------------------------------------------------
 // Every comm mode in every session generation, natively and ISO-wrapped.

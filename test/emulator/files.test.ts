@@ -4,12 +4,16 @@ import { CommandCode } from '../../src/desfire/commands.js';
 import { Status } from '../../src/desfire/status.js';
 import {
   authenticateIn,
+  bytes,
   createAndSelectApplication,
   dataFileParams,
   dataHeader,
   fileModes,
-  manage,
+  FREE,
   maced,
+  manage,
+  NEVER,
+  OPEN,
   PLAIN,
   recordFileParams,
   rights,
@@ -18,18 +22,11 @@ import {
 } from './support/harness.js';
 
 const AID = 0x0a0b0c;
-const FREE = 0xe;
-const NEVER = 0xf;
-const OPEN = rights(FREE, FREE, FREE, FREE);
 /** KeySett1 without free listing (bit 1) and without free create/delete (bit 2). */
 const LOCKED = 0x09;
 /** KeySett1 with free listing and free create/delete. */
 const FREE_SETTINGS = 0x0f;
 const TM_KEY = Uint8Array.from({ length: 16 }, (_, i) => 0x40 + i);
-
-function bytes(...values: number[]): Uint8Array {
-  return Uint8Array.from(values);
-}
 
 function tmacClear(fileNo: number, access: Uint8Array, keyOption = 0x02): Uint8Array {
   return concat(bytes(fileNo, 0x00), access, bytes(keyOption));

@@ -2,11 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { concat, fromHex, toHex } from '../../src/desfire/bytes.js';
 import { CommandCode } from '../../src/desfire/commands.js';
 import { Status } from '../../src/desfire/status.js';
-import { authenticateIn, createAndSelectApplication, dataFileParams, manage, recordFileParams, rights, TestReader } from './support/harness.js';
+import { authenticateIn, createAndSelectApplication, dataFileParams, FREE, manage, recordFileParams, rights, TestReader } from './support/harness.js';
 
 const AID = 0x00e1e2;
 const DF_NAME = fromHex('a000000077010101');
-const FREE = 0xe;
 const EF_DATA = 0xe104;
 const EF_RECORDS = 0xe105;
 const EF_SECRET = 0xe106;

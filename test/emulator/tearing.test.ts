@@ -6,9 +6,13 @@ import { CardPowerLost } from '../../src/emulator/card-endpoint.js';
 import type { Application } from '../../src/emulator/model.js';
 import {
   authenticateIn,
+  bytes,
   createAndSelectApplication,
   dataFileParams,
   dataHeader,
+  FREE,
+  NEVER,
+  OPEN,
   recordFileParams,
   rights,
   TestReader,
@@ -17,19 +21,12 @@ import {
 
 const AID = 0x0a0b0c;
 const UID = fromHex('04010203040506');
-const FREE = 0xe;
-const NEVER = 0xf;
-const OPEN = rights(FREE, FREE, FREE, FREE);
 const STD = 1;
 const BACKUP = 2;
 const VALUE = 3;
 const LINEAR = 4;
 const CYCLIC = 5;
 const TMAC = 6;
-
-function bytes(...values: number[]): Uint8Array {
-  return Uint8Array.from(values);
-}
 
 /** One command that must succeed (a power loss propagates as CardPowerLost). */
 async function run(reader: TestReader, cmd: number, data: Uint8Array = EMPTY): Promise<Uint8Array> {

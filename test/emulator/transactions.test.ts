@@ -6,11 +6,15 @@ import { CommandCode } from '../../src/desfire/commands.js';
 import { Status } from '../../src/desfire/status.js';
 import {
   authenticateIn,
+  bytes,
   createAndSelectApplication,
   dataFileParams,
   dataHeader,
   fileModes,
+  FREE,
   maced,
+  NEVER,
+  OPEN,
   PLAIN,
   recordFileParams,
   rights,
@@ -21,19 +25,12 @@ import {
 
 const AID = 0x0a0b0c;
 const UID = fromHex('04a1b2c3d4e5f6');
-const FREE = 0xe;
-const NEVER = 0xf;
-const OPEN = rights(FREE, FREE, FREE, FREE);
 const STD = 1;
 const BACKUP = 2;
 const VALUE = 3;
 const LINEAR = 4;
 const TMAC = 0x0f;
 const TM_KEY = fromHex('00112233445566778899aabbccddeeff');
-
-function bytes(...values: number[]): Uint8Array {
-  return Uint8Array.from(values);
-}
 
 async function ok(reader: TestReader, cmd: number, data: Uint8Array): Promise<Uint8Array> {
   const answer = await reader.send(cmd, data);

@@ -196,6 +196,15 @@ export function rights(read: number, write: number, readWrite: number, change: n
   return uintLE((read << 12) | (write << 8) | (readWrite << 4) | change, 2);
 }
 
+/** Access-right nibbles: free, never; and a file open to all. */
+export const FREE = 0xe;
+export const NEVER = 0xf;
+export const OPEN = rights(FREE, FREE, FREE, FREE);
+
+export function bytes(...values: number[]): Uint8Array {
+  return Uint8Array.from(values);
+}
+
 export function commSettings(mode: CommMode): Uint8Array {
   return Uint8Array.of(commModeToByte(mode));
 }
