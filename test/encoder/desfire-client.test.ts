@@ -4,6 +4,7 @@ import { CommandCode } from '../../src/desfire/commands.js';
 import type { KeyType } from '../../src/desfire/crypto/key-type.js';
 import { DesfireError } from '../../src/desfire/errors.js';
 import { verifyOriginalitySignature } from '../../src/desfire/originality.js';
+import { ProximityTimingError } from '../../src/desfire/proximity-check.js';
 import { Status } from '../../src/desfire/status.js';
 import { DesfireClient, type AuthMethod } from '../../src/encoder/client/desfire-client.js';
 import { isDesfireEv3 } from '../../src/encoder/client/card-version.js';
@@ -14,7 +15,6 @@ import { VirtualCard } from '../../src/emulator/virtual-card.js';
 
 const UID = fromHex('04aabbccddeeff');
 const DES_ZERO = { type: 'des' as const, key: new Uint8Array(8) };
-const OPEN = { read: 0xe, write: 0xe, readWrite: 0xe, change: 0xe };
 const zero = (type: KeyType) => ({ type, key: new Uint8Array(type === '3k3des' ? 24 : type === 'des' ? 8 : 16) });
 
 function setUp(style: 'native' | 'wrapped' = 'wrapped'): { card: VirtualCard; client: DesfireClient; transport: InProcessTransport } {
@@ -126,5 +126,29 @@ describe('DesfireClient against the virtual card', () => {
   it('an empty answer (what PC/SC shows of a torn card) is a TransportError', async () => {
     const client = new DesfireClient({ card: undefined, transceive: async () => new Uint8Array(0) });
     expect(await client.getVersion().catch((e: unknown) => e)).toBeInstanceOf(TransportError);
+  });
+});
+
+describe('DesfireClient proximity check', () => {
+  const fakeTimer = (roundNs: bigint) => {
+    let now = 0n;
+    let tick = 0;
+    return () => (now += tick++ % 2 === 0 ? 0n : roundNs);
+  };
+
+  it.each(['native', 'wrapped'] as const)('passes in an EV2 session when in time, fails on a relay delay (%s frames)', async (style) => {
+    const { client } = setUp(style);
+    await client.authenticate('ev1', 0, DES_ZERO);
+    await client.createApplication({ aid: 9, keySettings: 0x0f, keyType: 'aes', keyCount: 2 });
+    await client.selectApplication(9);
+    await client.authenticate('ev2', 1, zero('aes'));
+    await client.proximityCheck({ timer: fakeTimer(200_000n) });
+    await expect(client.proximityCheck({ timer: fakeTimer(3_000_000n) })).rejects.toBeInstanceOf(ProximityTimingError);
+  });
+
+  it('runs without a session under the VCProximityKey', async () => {
+    const { client } = setUp();
+    await client.proximityCheck({ timer: fakeTimer(1000n), vcProximityKey: new Uint8Array(16) });
+    await expect(client.proximityCheck({ timer: fakeTimer(1000n), vcProximityKey: new Uint8Array(16).fill(1) })).rejects.toBeInstanceOf(DesfireError);
   });
 });

@@ -6,9 +6,11 @@ import { concat, EMPTY, int32LE, readInt32LE, readUintLE, uintLE } from '../../d
 import { changeKeyCryptogram, type KeyChange } from '../../desfire/change-key.js';
 import { commModeFromByte, commModeToByte, type CommMode } from '../../desfire/comm-mode.js';
 import { CommandCode, requireCommandSpec, type Protection } from '../../desfire/commands.js';
-import { effectiveKeyType, type KeyType } from '../../desfire/crypto/key-type.js';
+import { createBlockCipher, effectiveKeyType, type KeyType } from '../../desfire/crypto/key-type.js';
 import { DesfireError, lengthError } from '../../desfire/errors.js';
-import { exchange, type CardAnswer, type FrameStyle } from '../../desfire/framing/index.js';
+import { encodeCommandFrame, exchange, parseAnswerFrame, type CardAnswer, type FrameStyle } from '../../desfire/framing/index.js';
+import { ProximityCommand, ReaderProximityCheck, type NanoTimer, type RoundCount } from '../../desfire/proximity-check.js';
+import { Cmac } from '../../desfire/crypto/cmac.js';
 import { parseReadSigAnswer } from '../../desfire/originality.js';
 import { systemRandom, type RandomSource } from '../../desfire/random.js';
 import type { Ev2Channel } from '../../desfire/sm/ev2-channel.js';
@@ -42,6 +44,7 @@ export interface FileSettings {
 }
 
 const OK: readonly number[] = [Status.OPERATION_OK];
+const PC_OK: readonly number[] = [Status.OPERATION_OK_90];
 
 /** Modes of one command and its answer in the current session. */
 interface Modes {
@@ -358,6 +361,27 @@ export class DesfireClient {
   }
 
   // ---- EV3 extras
+
+  /**
+   * The proximity check (PreparePC, timed ProximityCheck rounds, VerifyPC) under the session's MAC
+   * key, or `vcProximityKey` outside an AES session. Resolves when the card proved it is near;
+   * a slow round rejects with ProximityTimingError, a wrong MAC with DesfireError.
+   */
+  async proximityCheck(options: { timer: NanoTimer; toleranceNs?: bigint; rounds?: RoundCount; vcProximityKey?: Uint8Array }): Promise<void> {
+    const mac = this.#session?.proximityMac ?? (options.vcProximityKey ? new Cmac(createBlockCipher('aes', options.vcProximityKey)) : undefined);
+    if (!mac) throw new RangeError('the proximity check needs an AES session or the VCProximityKey');
+    const check = new ReaderProximityCheck({ mac, random: this.#random, rounds: options.rounds, toleranceNs: options.toleranceNs });
+    const prepared = this.#check(await this.#frames(ProximityCommand.PreparePC, check.prepareCommand()), ProximityCommand.PreparePC, PC_OK);
+    check.acceptPrepare(prepared.status, prepared.data);
+    // Rounds go out raw: the card answers them without a status byte in native framing.
+    await check.runRounds(async (data) => {
+      const answer = await this.#transport.transceive(encodeCommandFrame({ style: this.#style, cmd: ProximityCommand.ProximityCheck, data }));
+      if (this.#style === 'native') return answer;
+      return this.#check(parseAnswerFrame('wrapped', answer, ProximityCommand.ProximityCheck), ProximityCommand.ProximityCheck, PC_OK).data;
+    }, options.timer);
+    const verified = this.#check(await this.#frames(ProximityCommand.VerifyPC, check.verifyCommand()), ProximityCommand.VerifyPC, PC_OK);
+    check.acceptVerify(verified.status, verified.data);
+  }
 
   /** Read_Sig: the card's originality signature (56 bytes), to verify with the issuer's public key. */
   async readSignature(): Promise<Uint8Array> {
