@@ -1,4 +1,5 @@
 import { concat, int32LE, readInt32LE, readUintLE, uintLE } from '../desfire/bytes.js';
+import { decodeAccessRights, encodeAccessRights } from '../desfire/access-rights.js';
 import { commModeFromByte, commModeToByte, type CommMode } from '../desfire/comm-mode.js';
 import { DesfireError, lengthError } from '../desfire/errors.js';
 import { Status } from '../desfire/status.js';
@@ -33,15 +34,6 @@ export const FREE_GET_VALUE = 0x02;
 
 /** TMKeyOption of CreateTransactionMACFile: bits 1..0 = 10b, an AES key (the only kind MF2DL(H)x0 §11.7.6 defines). */
 export const TM_KEY_OPTION_AES = 0x02;
-
-export function encodeAccessRights(rights: AccessRights): Uint8Array {
-  return uintLE((rights.read << 12) | (rights.write << 8) | (rights.readWrite << 4) | rights.change, 2);
-}
-
-export function decodeAccessRights(bytes: Uint8Array, offset: number): AccessRights {
-  const word = readUintLE(bytes, offset, 2);
-  return { read: (word >> 12) & 0x0f, write: (word >> 8) & 0x0f, readWrite: (word >> 4) & 0x0f, change: word & 0x0f };
-}
 
 /**
  * The communication-settings byte of a Create*File / ChangeFileSettings command. 0b10 is plain
