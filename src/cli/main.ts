@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runDemo } from './demo.js';
 import { runEmulate } from './emulate.js';
+import { runKeys } from './keys.js';
 import { createVirtualCard } from './virtual-card-factory.js';
 
 /** The `desfire-pacs` command line. */
@@ -9,6 +10,7 @@ const USAGE = `usage: desfire-pacs <command>
 commands:
   demo      a reader authenticates a virtual DESFire card in memory and reads its credential
   emulate   a virtual DESFire EV3 card in vsmartcard's vpcd reader, for PC/SC programs (emulate --help)
+  keys      key sets in the encrypted key file: create, add-version, set-current, list (keys --help)
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -16,6 +18,8 @@ async function main(args: string[]): Promise<number> {
   switch (args[0]) {
     case 'demo':
       return runDemo(write);
+    case 'keys':
+      return runKeys(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
     case 'emulate':
       return runEmulate(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`), createCard: createVirtualCard });
     case undefined:

@@ -205,8 +205,8 @@ export class ReaderProximityCheck {
     return this.#state === 'done';
   }
 
+  /** Wipes RndC. The MAC belongs to the caller (often the session's), so it is left alone. */
   destroy(): void {
-    this.#mac.cipher.destroy();
     if (this.#rndC) wipe(this.#rndC);
   }
 

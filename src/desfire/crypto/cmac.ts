@@ -46,6 +46,13 @@ export class Cmac {
     return this.#lastBlock(input);
   }
 
+  /** Wipes the subkeys and destroys the cipher (and its key); unusable afterwards. */
+  destroy(): void {
+    this.#k1.fill(0);
+    this.#k2.fill(0);
+    this.cipher.destroy();
+  }
+
   #lastBlock(blocks: Uint8Array, iv?: Uint8Array): Uint8Array {
     const out = this.cipher.encryptCbc(blocks, iv ?? this.#zero);
     return out.slice(out.length - this.cipher.blockSize);

@@ -108,7 +108,7 @@ export class Ev2Channel implements SecureChannel {
   destroy(): void {
     wipe(this.#ti);
     this.#enc.destroy();
-    this.#mac.cipher.destroy();
+    this.#mac.destroy();
   }
 
   /** The counter for this command; the answer and the next command use the next value. */
