@@ -1,14 +1,30 @@
 import { fromHex, toHex } from '../desfire/bytes.js';
 import type { CommMode } from '../desfire/comm-mode.js';
 import { KEY_TYPES, keyLength, type KeyType } from '../desfire/crypto/key-type.js';
-import { FileType, type AccessRights, type Application, type Capacity, type CardFile, type KeySlot, type PiccState } from './model.js';
+import {
+  FileType,
+  type AccessRights,
+  type Application,
+  type ApplicationKeySets,
+  type Capacity,
+  type CardFile,
+  type KeySet,
+  type KeySlot,
+  type PiccState,
+} from './model.js';
 
 /**
  * Card images: a card's whole persistent state as versioned JSON, to save, load and share
  * virtual cards. Keys are included in clear: an image is a test card, never a production secret.
+ *
+ * Version 2 added application key sets (EV2), an optional `keySets` field of an application;
+ * version 1 images (without them) still load. A program that reads only version 1 refuses version 2
+ * images instead of dropping their key sets.
  */
 export const IMAGE_FORMAT = 'desfire-pacs/card-image';
-export const IMAGE_VERSION = 1;
+export const IMAGE_VERSION = 2;
+/** Oldest version still read: version 1 images are version 2 without key sets. */
+const OLDEST_READABLE_VERSION = 1;
 
 /** A malformed image; `path` names the field (e.g. `applications[0].files[2].recordSize`). */
 export class ImageError extends Error {
@@ -68,6 +84,24 @@ function applicationJson(app: Application): Json {
     keyType: app.keyType,
     keys: app.keys.map(slotJson),
     files: [...app.files.values()].map(fileJson),
+    ...(app.keySets ? { keySets: keySetsJson(app.keySets) } : {}),
+  };
+}
+
+/** Application key sets: the parameters, and the key sets other than the active one (whose keys are the application's). */
+function keySetsJson(sets: ApplicationKeySets): Json {
+  return {
+    count: sets.count,
+    maxKeySize: sets.maxKeySize,
+    rollKey: sets.rollKey,
+    activeVersion: sets.activeVersion,
+    others: [...sets.others].map(([keySetNo, set]) => ({
+      keySetNo,
+      keyType: set.keyType,
+      version: set.version,
+      finalized: set.finalized,
+      keys: set.keys.map(slotJson),
+    })),
   };
 }
 
@@ -168,7 +202,9 @@ export function importImage(json: unknown): PiccState {
   const root = new Reader(json, '');
   if (root.field('format').value !== IMAGE_FORMAT) throw new ImageError('format', `must be "${IMAGE_FORMAT}"`);
   const version = root.field('version').int(1, Number.MAX_SAFE_INTEGER);
-  if (version !== IMAGE_VERSION) throw new ImageError('version', `version ${version} is not supported (this program reads ${IMAGE_VERSION})`);
+  if (version < OLDEST_READABLE_VERSION || version > IMAGE_VERSION) {
+    throw new ImageError('version', `version ${version} is not supported (this program reads ${OLDEST_READABLE_VERSION} to ${IMAGE_VERSION})`);
+  }
   const masterKeyType = root.field('masterKey').field('type').oneOf(KEY_TYPES);
   const production = root.field('production');
   const applications = new Map<number, Application>();
@@ -219,8 +255,31 @@ function readApplication(r: Reader): Application {
     keyType,
     keys,
     files,
+    ...(r.has('keySets') ? { keySets: readKeySets(r.field('keySets'), keyType, keys.length) } : {}),
   };
 }
+
+/** `keySets` of an application (optional: images written before key sets, and applications without them, have none). */
+function readKeySets(r: Reader, activeType: KeyType, keyCount: number): ApplicationKeySets {
+  const count = r.field('count').int(2, 16);
+  const maxKeySize = r.field('maxKeySize').int(16, 24);
+  if (maxKeySize !== 16 && maxKeySize !== 24) throw new ImageError(`${r.path}.maxKeySize`, 'must be 16 or 24');
+  if (keyLength(activeType) > maxKeySize) throw new ImageError(`${r.path}.maxKeySize`, `the application's ${activeType} keys do not fit`);
+  const others = new Map<number, KeySet>();
+  for (const s of r.field('others').list()) {
+    const keySetNo = s.field('keySetNo').int(1, count - 1);
+    if (others.has(keySetNo)) throw new ImageError(`${r.path}.others`, `key set ${keySetNo} appears twice`);
+    const keyType = s.field('keyType').oneOf(KEY_SET_KEY_TYPES);
+    if (keyLength(keyType) > maxKeySize) throw new ImageError(`${s.path}.keyType`, `${keyType} keys do not fit in maxKeySize ${maxKeySize}`);
+    const keys = s.field('keys').list().map((k) => readSlot(k, keyType));
+    if (keys.length !== keyCount) throw new ImageError(`${s.path}.keys`, `a key set has the application's ${keyCount} keys`);
+    others.set(keySetNo, { keyType, keys, version: s.field('version').int(0, 0xff), finalized: s.field('finalized').bool() });
+  }
+  return { count, maxKeySize, rollKey: r.field('rollKey').int(0, keyCount - 1), activeVersion: r.field('activeVersion').int(0, 0xff), others };
+}
+
+/** The key types a key set can have (InitializeKeySet's KeySetType). */
+const KEY_SET_KEY_TYPES: readonly KeyType[] = ['2k3des', '3k3des', 'aes'];
 
 function readFile(r: Reader): CardFile {
   const type = FILE_TYPE_NAMES[r.field('type').oneOf(Object.keys(FILE_TYPE_NAMES) as FileTypeName[])];

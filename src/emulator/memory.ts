@@ -36,13 +36,23 @@ export function fileFootprint(file: CardFile): number {
   }
 }
 
-/** An application's header and keys, without files. */
-export function applicationBaseFootprint(keyCount: number, keyType: Application['keyType']): number {
+/**
+ * An application's header and keys, without files. With key sets (judgement, in the spirit of this
+ * model: MaxKeySize is fixed at CreateApplication so that a key set of any allowed type fits), every
+ * key set is reserved at creation at MaxKeySize: NoKeySets × keys × (MaxKeySize + version byte),
+ * whatever the key sets' current types, so InitializeKeySet and RollKeySet never need memory.
+ */
+export function applicationBaseFootprint(
+  keyCount: number,
+  keyType: Application['keyType'],
+  keySets?: { readonly count: number; readonly maxKeySize: number },
+): number {
+  if (keySets) return APPLICATION_HEADER + blocks(keySets.count * keyCount * (keySets.maxKeySize + 1));
   return APPLICATION_HEADER + blocks(keyCount * (keyLength(keyType) + 1));
 }
 
 export function applicationFootprint(app: Application): number {
-  let total = applicationBaseFootprint(app.keys.length, app.keyType);
+  let total = applicationBaseFootprint(app.keys.length, app.keyType, app.keySets);
   for (const file of app.files.values()) total += fileFootprint(file);
   return total;
 }

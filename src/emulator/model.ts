@@ -96,9 +96,45 @@ export interface Application {
   dfName?: Uint8Array;
   /** Key settings 1: change-key access (bits 7..4) and the four flags of bits 3..0. */
   keySettings: number;
+  /** The type and keys of the active key set (the only key set when `keySets` is absent). */
   keyType: KeyType;
   keys: KeySlot[];
   files: Map<number, CardFile>;
+  /** Application key sets (EV2: created with KeySett2 bit 4 and KeySett3 bit 0); absent: one key set. */
+  keySets?: ApplicationKeySets;
+}
+
+/**
+ * A key set other than the active one: made by InitializeKeySet, its keys changed with ChangeKeyEV2,
+ * closed by FinalizeKeySet (which gives it its version), made active by RollKeySet.
+ */
+export interface KeySet {
+  /** '2k3des' (KeySetType 00), '3k3des' (01) or 'aes' (02). */
+  keyType: KeyType;
+  /** As many keys as the application has (KeySett2 bits 3..0). */
+  keys: KeySlot[];
+  /** The key set version FinalizeKeySet gave it; 0 until then. */
+  version: number;
+  finalized: boolean;
+}
+
+/**
+ * The key-set parameters of CreateApplication (AKSVersion, NoKeySets, MaxKeySize, AppKeySetSett) and
+ * the key sets themselves. Key set 0 is always the active key set (AKS): its keys are the application's
+ * `keys` and `keyType`; RollKeySet renumbers the key sets so that the one rolled to becomes number 0
+ * (key-sets.ts has the sources).
+ */
+export interface ApplicationKeySets {
+  /** NoKeySets: 2..16, the active one included. */
+  count: number;
+  /** MaxKeySize: 16 (DES/2K3DES and AES keys only) or 24 (3K3DES keys too). */
+  maxKeySize: 16 | 24;
+  /** AppKeySetSett: the number of the key (of the active key set) that authorises RollKeySet. */
+  rollKey: number;
+  /** The version of the active key set (AKSVersion at creation). */
+  activeVersion: number;
+  /** Key sets 1..count-1 that have been initialized, by number. */
+  others: Map<number, KeySet>;
 }
 
 export interface PiccState {

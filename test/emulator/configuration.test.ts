@@ -69,7 +69,8 @@ describe('card images', () => {
 
   it('a malformed image is refused with the field named', () => {
     const valid = JSON.parse(JSON.stringify(exportImage(new TestReader().card.state)));
-    expect(() => importImage({ ...valid, version: 2 })).toThrow(/version/);
+    expect(() => importImage({ ...valid, version: 3 })).toThrow(/version/);
+    expect(importImage({ ...valid, version: 1 }).uid).toEqual(importImage(valid).uid); // version 1 images still load
     expect(() => importImage({ ...valid, capacity: '16k' })).toThrow(/capacity/);
     expect(() => importImage({ ...valid, uid: '0411' })).toThrow(/uid/);
     const image = { ...valid };

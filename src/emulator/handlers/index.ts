@@ -4,6 +4,7 @@ import { authenticate } from './authenticate.js';
 import { DATA_HANDLERS } from './data.js';
 import { EV3_HANDLERS } from './ev3.js';
 import { FILE_HANDLERS } from './files.js';
+import { KEY_SET_HANDLERS } from './key-sets.js';
 import { KEY_HANDLERS } from './keys.js';
 import { PICC_HANDLERS } from './picc.js';
 import { TRANSACTION_HANDLERS } from './transactions.js';
@@ -17,6 +18,7 @@ export const HANDLERS: ReadonlyMap<number, CommandHandler> = new Map<number, Com
   [AuthCommand.EV2_NON_FIRST, authenticate], // 0x77 AuthenticateEV2NonFirst
   ...PICC_HANDLERS,
   ...KEY_HANDLERS,
+  ...KEY_SET_HANDLERS,
   ...FILE_HANDLERS,
   ...DATA_HANDLERS,
   ...TRANSACTION_HANDLERS,

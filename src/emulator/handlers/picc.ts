@@ -6,7 +6,7 @@ import { Status } from '../../desfire/status.js';
 import { requireKey, requireMasterKeyUnless, requirePiccLevel } from '../access.js';
 import type { CardContext, CommandHandler } from '../handler.js';
 import { applicationBaseFootprint, freeMemory, requireFreeMemory } from '../memory.js';
-import { KeySettingsFlag, type Application, type Capacity } from '../model.js';
+import { KeySettingsFlag, type Application, type ApplicationKeySets, type Capacity } from '../model.js';
 import { PICC_AID } from '../session.js';
 
 /** PICC-level commands: version, application directory, memory, configuration. */
@@ -101,9 +101,26 @@ function keyTypeOfSettings(keySettings2: number): KeyType {
 }
 
 /**
- * CreateApplication: AID (3) || KeySett1 || KeySett2 [|| ISO FID (2) || DF name (1..16)].
+ * CreateApplication: AID (3) || KeySett1 || KeySett2 [|| KeySett3 [|| AKSVersion || NoKeySets ||
+ * MaxKeySize || AppKeySetSett]] [|| ISO FID (2) || DF name (1..16)].
  * New keys are the default key (SetConfiguration option 01), cut to the key type's length.
- * Key sets (KeySett2 bit 4, EV2) are not supported by this card: PARAMETER_ERROR.
+ *
+ * KeySett3 (EV2) follows when KeySett2 bit 4 is set; its bit 0 announces the four key-set bytes (NXP
+ * Reader Library phalMfdfEVx.h: PHAL_MFDFEVX_KEYSETT3_PRESENT 0x10 "Bit 4 of bKeySettings2 decides
+ * the presence of the keysetting3", PHAL_MFDFEVX_KEYSETVALUES_PRESENT 0x01 "Bit 0 of bKeySettings3
+ * decides the presence of the key set values array", and phalMfdfEVx_Sw_CreateApplication for the
+ * byte order; the same order in liblogicalaccess DESFireEV2ISO7816Commands::createApplication and
+ * df_lib SlabDesFireCmd.CreateApp). The values' ranges are BALTECH's documentation of its reader
+ * firmware (docs.baltech.de VhlCfg/File/DesfireEv2FormatAppKeysetParams): NoKeySets 2..16, MaxKeySize
+ * 0x10 ("allow only (3)-DES and AES keys") or 0x18 ("allow all keys"), AppKeySetSett bits 3..0 the
+ * application roll key, 0x00..0x0D. Outside them: PARAMETER_ERROR. Judgement: a 3K3DES application
+ * with MaxKeySize 0x10 is refused too (its own keys would not fit), and the roll key must be one of
+ * the application's keys.
+ * KeySett3 bit 1 (application-specific VC keys) and bit 2 (application-specific capability data;
+ * liblogicalaccess `specificVCKeys` 0x02, `specificCapabilityData` 0x04, BALTECH KS3
+ * AppSpecificCapabilityData 0x04) are not implemented by this card: no public source says what they
+ * configure or what data comes with them, so the card refuses them with PARAMETER_ERROR, as it refuses
+ * any parameter value it does not support; bits 7..3 are RFU, PARAMETER_ERROR too.
  */
 const createApplication: CommandHandler = {
   run(ctx, { data }) {
@@ -114,17 +131,29 @@ const createApplication: CommandHandler = {
     const [keySettings, keySettings2] = [data[3], data[4]];
     const keyCount = keySettings2 & 0x0f;
     if (aid === PICC_AID) throw new DesfireError(Status.PARAMETER_ERROR, 'AID 000000 is the PICC');
-    if (keySettings2 & 0x10) throw new DesfireError(Status.PARAMETER_ERROR, 'key sets (KeySett3) are not supported by this card');
     if (keyCount < 1 || keyCount > MAX_KEYS) throw new DesfireError(Status.PARAMETER_ERROR, `an application has 1..${MAX_KEYS} keys`);
     const keyType = keyTypeOfSettings(keySettings2);
+    let offset = 5;
+    let keySets: ApplicationKeySets | undefined;
+    if (keySettings2 & 0x10) {
+      if (data.length < 6) throw lengthError('KeySett2 bit 4 announces KeySett3');
+      const keySettings3 = data[offset++];
+      if (keySettings3 & 0x06) throw new DesfireError(Status.PARAMETER_ERROR, 'application-specific VC keys and capability data (KeySett3 bits 1, 2) are not supported by this card');
+      if (keySettings3 & 0xf8) throw new DesfireError(Status.PARAMETER_ERROR, 'KeySett3 bits 7..3 are RFU');
+      if (keySettings3 & 0x01) {
+        if (data.length < offset + 4) throw lengthError('KeySett3 bit 0 announces AKSVersion, NoKeySets, MaxKeySize and AppKeySetSett');
+        keySets = readKeySetValues(data.subarray(offset, offset + 4), keyType, keyCount);
+        offset += 4;
+      }
+    }
     const withIso = (keySettings2 & 0x20) !== 0;
     let isoFid: number | undefined;
     let dfName: Uint8Array | undefined;
     if (withIso) {
-      if (data.length < 7 || data.length > 7 + 16) throw lengthError('ISO FID (2) and a DF name of at most 16 bytes expected');
-      isoFid = readUintLE(data, 5, 2);
-      dfName = data.length > 7 ? data.slice(7) : undefined;
-    } else if (data.length !== 5) {
+      if (data.length < offset + 2 || data.length > offset + 2 + 16) throw lengthError('ISO FID (2) and a DF name of at most 16 bytes expected');
+      isoFid = readUintLE(data, offset, 2);
+      dfName = data.length > offset + 2 ? data.slice(offset + 2) : undefined;
+    } else if (data.length !== offset) {
       throw lengthError('no ISO parameters announced (KeySett2 bit 5), but more data sent');
     }
     const apps = ctx.picc.applications;
@@ -135,7 +164,7 @@ const createApplication: CommandHandler = {
       }
     }
     if (apps.size >= MAX_APPLICATIONS) throw new DesfireError(Status.COUNT_ERROR);
-    requireFreeMemory(ctx.picc, applicationBaseFootprint(keyCount, keyType));
+    requireFreeMemory(ctx.picc, applicationBaseFootprint(keyCount, keyType, keySets));
     const { key: defaultKey, version } = ctx.picc.defaultKey;
     const app: Application = {
       aid,
@@ -145,11 +174,22 @@ const createApplication: CommandHandler = {
       keyType,
       keys: Array.from({ length: keyCount }, () => ({ key: defaultKey.slice(0, keyLength(keyType)), version })),
       files: new Map(),
+      ...(keySets ? { keySets } : {}),
     };
     ctx.nv.write(() => apps.set(aid, app));
     return { data: EMPTY };
   },
 };
+
+/** AKSVersion || NoKeySets || MaxKeySize || AppKeySetSett, checked (sources above createApplication). */
+function readKeySetValues(values: Uint8Array, keyType: KeyType, keyCount: number): ApplicationKeySets {
+  const [activeVersion, count, maxKeySize, rollKey] = values;
+  if (count < 2 || count > 16) throw new DesfireError(Status.PARAMETER_ERROR, 'NoKeySets must be 2..16');
+  if (maxKeySize !== 16 && maxKeySize !== 24) throw new DesfireError(Status.PARAMETER_ERROR, 'MaxKeySize must be 0x10 or 0x18');
+  if (keyLength(keyType) > maxKeySize) throw new DesfireError(Status.PARAMETER_ERROR, `${keyType} keys do not fit in MaxKeySize ${maxKeySize}`);
+  if (rollKey > 0x0d || rollKey >= keyCount) throw new DesfireError(Status.PARAMETER_ERROR, `AppKeySetSett names no key of the application (roll key ${rollKey})`);
+  return { count, maxKeySize, rollKey, activeVersion, others: new Map() };
+}
 
 /** DeleteApplication: with the PICC master key, or (free create/delete) with the application's own master key. */
 const deleteApplication: CommandHandler = {
