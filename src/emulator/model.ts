@@ -1,3 +1,4 @@
+import type { AccessRights } from '../desfire/access-rights.js';
 import type { CommMode } from '../desfire/comm-mode.js';
 import type { KeyType } from '../desfire/crypto/key-type.js';
 
@@ -30,19 +31,7 @@ export const FileType = {
 } as const;
 export type FileTypeCode = (typeof FileType)[keyof typeof FileType];
 
-/**
- * Access rights, one nibble each: a key number 0x0..0xD, 0xE free, 0xF never.
- * On the wire: two bytes, little-endian value `read<<12 | write<<8 | readWrite<<4 | change`.
- */
-export interface AccessRights {
-  read: number;
-  write: number;
-  readWrite: number;
-  change: number;
-}
-
-export const FREE_ACCESS = 0xe;
-export const NO_ACCESS = 0xf;
+export { FREE_ACCESS, NO_ACCESS, type AccessRights } from '../desfire/access-rights.js';
 
 interface FileBase {
   fileNo: number;
