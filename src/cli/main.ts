@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runDemo } from './demo.js';
 import { runEmulate } from './emulate.js';
+import { runEncode, runVerify } from './encode.js';
 import { runKeys } from './keys.js';
 import { createVirtualCard } from './virtual-card-factory.js';
 
@@ -11,6 +12,8 @@ commands:
   demo      a reader authenticates a virtual DESFire card in memory and reads its credential
   emulate   a virtual DESFire EV3 card in vsmartcard's vpcd reader, for PC/SC programs (emulate --help)
   keys      key sets in the encrypted key file: create, add-version, set-current, list (keys --help)
+  encode    personalize one card with a profile and its data (encode --help)
+  verify    check one card as a door would (verify --help)
 `;
 
 async function main(args: string[]): Promise<number> {
@@ -20,6 +23,10 @@ async function main(args: string[]): Promise<number> {
       return runDemo(write);
     case 'keys':
       return runKeys(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
+    case 'encode':
+      return runEncode(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
+    case 'verify':
+      return runVerify(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
     case 'emulate':
       return runEmulate(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`), createCard: createVirtualCard });
     case undefined:

@@ -152,7 +152,7 @@ describe('door authentication', () => {
     expect(expired.granted ? 'granted' : expired.reason).toBe('expired');
     const early = await door(card, doorConfig({ accepted: [OURS], now: new Date('2025-01-01T00:00:00Z') }));
     expect(early.granted ? 'granted' : early.reason).toBe('not-yet-valid');
-    const strict = { ...doorConfig({ accepted: [OURS] }), policy: { proximityCheck: false, minKeyVersion: 2 } };
+    const strict = { ...doorConfig({ accepted: [OURS] }), policy: { proximityCheck: 'never' as const, minKeyVersion: 2 } };
     const old = await door(card, strict);
     expect(old.granted ? 'granted' : old.reason).toBe('key-version-too-old');
   });

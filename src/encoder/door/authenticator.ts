@@ -22,8 +22,8 @@ export type CredentialVerdict<Fields> =
   | { readonly ok: false; readonly reason: 'credential-invalid' | 'not-yet-valid' | 'expired'; readonly detail: string };
 
 export interface DoorPolicy {
-  /** Require the proximity check on EV3 cards (relay protection). */
-  readonly proximityCheck: boolean;
+  /** When to run the proximity check (relay protection): never, on EV3 cards, or on every card. */
+  readonly proximityCheck: 'never' | 'ev3' | 'always';
   /** Refuse read keys older than this version. */
   readonly minKeyVersion: number;
   /** Allowed reader-path time on top of the card's publicised response time, per round (ns). */
@@ -74,7 +74,7 @@ const verifiedSignatures = new Set<string>();
 const MAX_VERIFIED_SIGNATURES = 10_000;
 
 /**
- * The door flow: [originality] → select the application → the read key's version → AuthenticateEV2First
+ * The door flow: select the application → [originality] → the read key's version → AuthenticateEV2First
  * with the card's diversified read key → [proximity check on EV3] → full-enciphered ReadData of the
  * credential → the credential's own checks. Granted only when all pass; otherwise the first reason.
  */
@@ -92,17 +92,18 @@ export async function authenticateAtDoor<Fields>(client: DesfireClient, uid: Uin
 async function runDoorFlow<Fields>(client: DesfireClient, uid: Uint8Array, config: DoorConfig<Fields>): Promise<DoorResult<Fields>> {
   const { policy } = config;
   if (uid.length !== 7) throw new Denied('random-uid', 'the card shows a random ID: its keys cannot be derived');
-  if (policy.trustedOriginalityKeys) await checkOriginality(client, uid, policy.trustedOriginalityKeys);
-  const ev3 = policy.proximityCheck ? isDesfireEv3(await refusalAs('not-encoded', () => client.getVersion())) : false;
-
+  // Selecting first also ends whatever session the card was left in by its last reader.
   await refusalAs('not-encoded', () => client.selectApplication(config.aid));
+  if (policy.trustedOriginalityKeys) await checkOriginality(client, uid, policy.trustedOriginalityKeys);
+  const proximity =
+    policy.proximityCheck === 'always' || (policy.proximityCheck === 'ev3' && isDesfireEv3(await refusalAs('not-encoded', () => client.getVersion())));
   const keyVersion = await refusalAs('not-encoded', () => client.getKeyVersion(config.readKeyNo));
   if (keyVersion < policy.minKeyVersion) throw new Denied('key-version-too-old', `read key version ${keyVersion} < ${policy.minKeyVersion}`);
   const candidates = await config.readKeys(uid, keyVersion);
   if (candidates.length === 0) throw new Denied('unknown-key-version', `no known key set has read key version ${keyVersion}`);
   const keySet = await authenticateWithAny(client, config, candidates);
 
-  if (ev3) {
+  if (proximity) {
     try {
       await client.proximityCheck({ timer: config.timer ?? systemTimer, toleranceNs: policy.proximityToleranceNs });
     } catch (e) {
