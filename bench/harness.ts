@@ -25,6 +25,19 @@ export function measure(fn: () => unknown, minTimeMs = 400): Measurement {
   return { nsPerOp: Number(elapsed) / ops, ops };
 }
 
+/** `measure` for asynchronous operations (awaited one after the other). */
+export async function measureAsync(fn: () => Promise<unknown>, minTimeMs = 1500): Promise<Measurement> {
+  for (let i = 0; i < 20; i++) await fn();
+  let ops = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(minTimeMs) * 1_000_000n;
+  while (process.hrtime.bigint() - start < budget) {
+    await fn();
+    ops++;
+  }
+  return { nsPerOp: Number(process.hrtime.bigint() - start) / ops, ops };
+}
+
 export interface ComparisonRow {
   readonly name: string;
   readonly ours: Measurement;

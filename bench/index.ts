@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { cryptoBenchmarks } from './crypto.bench.js';
 import { emulatorBenchmarks, emulatorReadBenchmarks } from './emulator.bench.js';
+import { encoderBenchmarks } from './encoder.bench.js';
 import { printComparison, printRates } from './harness.js';
 
 /** `npm run bench`: every benchmark of the project in one run, side by side with its baselines. */
@@ -9,3 +10,9 @@ write(`# desfire-pacs benchmarks — node ${process.version}, ${cpus().length} �
 write('ratio = baseline time / our time (higher is better for us)');
 printComparison('crypto (src/desfire)', cryptoBenchmarks(), write);
 printRates('virtual card (src/emulator), commands per second on one core', [...emulatorBenchmarks(), ...emulatorReadBenchmarks()], write);
+
+write('\n## reader side + virtual card (src/encoder over src/emulator, in process)');
+for (const row of await encoderBenchmarks()) {
+  const perSecond = 1e9 / row.measurement.nsPerOp;
+  write(`${row.name.padEnd(56)} ${perSecond.toFixed(0).padStart(7)} /s  (${(row.measurement.nsPerOp / 1000).toFixed(0)} µs each; reader side ${(100 * row.readerShare).toFixed(0)}%)`);
+}
