@@ -1,5 +1,5 @@
 import type { CardData, Credential, Profile } from '../gen/desfirepacs/v1/profile_pb.js';
-import { FileType } from '../gen/desfirepacs/v1/profile_pb.js';
+import { DiversificationMethod, FileType } from '../gen/desfirepacs/v1/profile_pb.js';
 import type { DoorConfig, DoorPolicy, ReadKeyCandidate } from './door/authenticator.js';
 import type { KeyStore } from './keys/index.js';
 import type { CardKeys, CardLayout, FileLayout } from './personalize/card-layout.js';
@@ -36,6 +36,10 @@ export async function planCard(profile: Profile, card: CardData, keyStore: KeySt
   const site = credentialSite(profile);
   const piccKey = profile.picc?.masterKey;
   if (!piccKey?.diversification) throw new RangeError('the profile names no PICC master key');
+  // The key store diversifies every card key (AN10922); a profile asking for undiversified keys is not encoded.
+  for (const d of [piccKey.diversification, ...app.keys.map((k) => k.diversification)]) {
+    if (d?.method !== DiversificationMethod.AN10922_AES128) throw new RangeError('the personalizer encodes AN10922-diversified keys only');
+  }
   const versionOf = async (keySet: string, version?: number) => version ?? (await keyStore.currentVersion(keySet));
   const piccVersion = await versionOf(piccKey.keySet, piccKey.keyVersion);
   const picc = await keyStore.cardKey({ keySet: piccKey.keySet, version: piccVersion, keyRef: 'picc', uid, aid: 0, systemIdentifier: piccKey.diversification.systemIdentifier });

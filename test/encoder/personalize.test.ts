@@ -168,6 +168,27 @@ describe('door authentication', () => {
   });
 });
 
+describe('door authentication against a relay that rewrites answers', () => {
+  it('a relay claiming an older card (GetVersion major 0x12) cannot skip the proximity check: the MACed answer fails', async () => {
+    const card = newCard();
+    await encode(card);
+    const inner = new InProcessTransport(card);
+    const relay: Transport = {
+      get card() {
+        return inner.card;
+      },
+      transceive: async (apdu) => {
+        const answer = await inner.transceive(apdu);
+        // The first GetVersion frame: 04 01 01 33 ... → 04 01 01 12 ... (an EV2, which the policy would not check).
+        if (answer.length >= 4 && answer[0] === 0x04 && answer[3] === 0x33) answer[3] = 0x12;
+        return answer;
+      },
+    };
+    const result = await authenticateAtDoor(new DesfireClient(relay), card.uid, doorConfig({ accepted: [OURS], proximityCheck: true }));
+    expect(result.granted ? 'granted' : result.reason).toBe('proximity-check-failed');
+  });
+});
+
 /** An in-process transport that calls `before` ahead of each APDU (to count or to fail). */
 function countingTransport(card: VirtualCard, before: () => void): Transport {
   const inner = new InProcessTransport(card);

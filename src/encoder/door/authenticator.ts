@@ -75,7 +75,7 @@ const MAX_VERIFIED_SIGNATURES = 10_000;
 
 /**
  * The door flow: select the application → [originality] → the read key's version → AuthenticateEV2First
- * with the card's diversified read key → [proximity check on EV3] → full-enciphered ReadData of the
+ * with the card's diversified read key → [GetVersion in the session, proximity check on EV3] → full-enciphered ReadData of the
  * credential → the credential's own checks. Granted only when all pass; otherwise the first reason.
  */
 export async function authenticateAtDoor<Fields>(client: DesfireClient, uid: Uint8Array, config: DoorConfig<Fields>): Promise<DoorResult<Fields>> {
@@ -95,14 +95,16 @@ async function runDoorFlow<Fields>(client: DesfireClient, uid: Uint8Array, confi
   // Selecting first also ends whatever session the card was left in by its last reader.
   await refusalAs('not-encoded', () => client.selectApplication(config.aid));
   if (policy.trustedOriginalityKeys) await checkOriginality(client, uid, policy.trustedOriginalityKeys);
-  const proximity =
-    policy.proximityCheck === 'always' || (policy.proximityCheck === 'ev3' && isDesfireEv3(await refusalAs('not-encoded', () => client.getVersion())));
   const keyVersion = await refusalAs('not-encoded', () => client.getKeyVersion(config.readKeyNo));
   if (keyVersion < policy.minKeyVersion) throw new Denied('key-version-too-old', `read key version ${keyVersion} < ${policy.minKeyVersion}`);
   const candidates = await config.readKeys(uid, keyVersion);
   if (candidates.length === 0) throw new Denied('unknown-key-version', `no known key set has read key version ${keyVersion}`);
   const keySet = await authenticateWithAny(client, config, candidates);
 
+  // Whether it is an EV3 is asked inside the session, where the answer is MACed: a relay that
+  // rewrote a plain GetVersion to claim an older card would otherwise skip the proximity check.
+  const proximity =
+    policy.proximityCheck === 'always' || (policy.proximityCheck === 'ev3' && isDesfireEv3(await refusalAs('proximity-check-failed', () => client.getVersion())));
   if (proximity) {
     try {
       await client.proximityCheck({ timer: config.timer ?? systemTimer, toleranceNs: policy.proximityToleranceNs });
