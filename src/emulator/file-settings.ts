@@ -1,4 +1,5 @@
 import { concat, int32LE, readInt32LE, readUintLE, uintLE } from '../desfire/bytes.js';
+import { MAX_FILE_NO, RESERVED_ISO_FIDS } from '../desfire/card-limits.js';
 import { decodeAccessRights, encodeAccessRights } from '../desfire/access-rights.js';
 import { commModeFromByte, commModeToByte, type CommMode } from '../desfire/comm-mode.js';
 import { DesfireError, lengthError } from '../desfire/errors.js';
@@ -22,8 +23,6 @@ import { FileType, type AccessRights, type CardFile, type FileTypeCode } from '.
  *   (3 each) | TMKeyOption and TMKeyVersion for the transaction MAC file.
  */
 
-/** Highest file number: DESFire EV1 and later have files 0x00..0x1F. */
-export const MAX_FILE_NO = 0x1f;
 
 /** Communication-settings / file-option byte: bits 1..0 comm mode (bit 6 SDM and bit 7 additional access rights are EV2/EV3 options). */
 const COMM_MODE_BITS = 0x03;
@@ -52,8 +51,6 @@ function requireFileNo(fileNo: number): number {
   return fileNo;
 }
 
-/** ISO/IEC 7816-4 reserves these file identifiers (MF, "current DF", RFU); a DESFire file may not use them. */
-const RESERVED_ISO_FIDS: ReadonlySet<number> = new Set([0x0000, 0x3f00, 0x3fff, 0xffff]);
 
 /** The fields every Create*File command starts with. */
 export interface CreateFileHead {

@@ -1,36 +1,29 @@
-import { keyLength } from '../desfire/crypto/key-type.js';
+import {
+  allocationBlocks,
+  APPLICATION_HEADER,
+  applicationBaseFootprint as plainApplicationFootprint,
+  dataFileFootprint,
+  PICC_RESERVE,
+  recordFileFootprint,
+  TRANSACTION_MAC_FILE_SIZE,
+  VALUE_FILE_SIZE,
+} from '../desfire/capacity-model.js';
 import { DesfireError } from '../desfire/errors.js';
 import { Status } from '../desfire/status.js';
 import { CAPACITY_BYTES, FileType, type Application, type CardFile, type PiccState } from './model.js';
 
-/**
- * Capacity accounting. NXP does not publish the EV3's exact allocation, so this is a documented
- * model with the card's known shape: NV memory is handed out in 32-byte blocks, some of it is
- * reserved for the PICC itself, every application costs a header plus its keys, backup files
- * take their size twice (mirror), value and transaction-MAC files a fixed amount.
- */
-export const ALLOCATION_BLOCK = 32;
-/** Bytes the PICC keeps for itself (master key, configuration, directory). */
-export const PICC_RESERVE = 256;
-const APPLICATION_HEADER = 64;
-const VALUE_FILE_SIZE = 32;
-const TRANSACTION_MAC_FILE_SIZE = 64;
-
-function blocks(bytes: number): number {
-  return Math.ceil(bytes / ALLOCATION_BLOCK) * ALLOCATION_BLOCK;
-}
+/** Capacity accounting with the shared model (src/desfire/capacity-model.ts). */
 
 export function fileFootprint(file: CardFile): number {
   switch (file.type) {
     case FileType.STANDARD:
-      return blocks(file.data.length);
     case FileType.BACKUP:
-      return 2 * blocks(file.data.length);
+      return dataFileFootprint(file.data.length, file.type === FileType.BACKUP);
     case FileType.VALUE:
       return VALUE_FILE_SIZE;
     case FileType.LINEAR_RECORD:
     case FileType.CYCLIC_RECORD:
-      return blocks(file.recordSize * file.maxRecords);
+      return recordFileFootprint(file.recordSize, file.maxRecords);
     case FileType.TRANSACTION_MAC:
       return TRANSACTION_MAC_FILE_SIZE;
   }
@@ -47,8 +40,8 @@ export function applicationBaseFootprint(
   keyType: Application['keyType'],
   keySets?: { readonly count: number; readonly maxKeySize: number },
 ): number {
-  if (keySets) return APPLICATION_HEADER + blocks(keySets.count * keyCount * (keySets.maxKeySize + 1));
-  return APPLICATION_HEADER + blocks(keyCount * (keyLength(keyType) + 1));
+  if (keySets) return APPLICATION_HEADER + allocationBlocks(keySets.count * keyCount * (keySets.maxKeySize + 1));
+  return plainApplicationFootprint(keyCount, keyType);
 }
 
 export function applicationFootprint(app: Application): number {

@@ -18,7 +18,7 @@ export interface KeySlot {
 /** Card memory sizes of the EV3 family. */
 export type Capacity = '2k' | '4k' | '8k';
 
-export const CAPACITY_BYTES: Readonly<Record<Capacity, number>> = { '2k': 2048, '4k': 4096, '8k': 8192 };
+export { CAPACITY_BYTES } from '../desfire/capacity-model.js';
 
 /** File types with the codes GetFileSettings reports. */
 export const FileType = {

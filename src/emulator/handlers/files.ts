@@ -1,4 +1,5 @@
 import { concat, EMPTY, uintLE } from '../../desfire/bytes.js';
+import { MAX_FILES } from '../../desfire/card-limits.js';
 import { CommandCode } from '../../desfire/commands.js';
 import { DesfireError, lengthError } from '../../desfire/errors.js';
 import { Status } from '../../desfire/status.js';
@@ -31,8 +32,6 @@ import { findTransactionMacFile } from '../transaction-mac.js';
  * `selectedApplication`).
  */
 
-/** DESFire EV1 and later: 32 files per application (file numbers 0x00..0x1F, so the count follows from the numbers). */
-const MAX_FILES = 32;
 
 function requireFileManagement(ctx: CardContext, what: string): Application {
   const app = selectedApplication(ctx);

@@ -1,4 +1,5 @@
 import { concat, constantTimeEqual, EMPTY, readUintLE, uintLE } from '../../desfire/bytes.js';
+import { MAX_APPLICATION_KEYS, MAX_APPLICATIONS } from '../../desfire/card-limits.js';
 import { CommandCode } from '../../desfire/commands.js';
 import { keyLength, type KeyType } from '../../desfire/crypto/key-type.js';
 import { DesfireError, lengthError } from '../../desfire/errors.js';
@@ -11,8 +12,6 @@ import { PICC_AID } from '../session.js';
 
 /** PICC-level commands: version, application directory, memory, configuration. */
 
-const MAX_APPLICATIONS = 28;
-const MAX_KEYS = 14;
 
 /** GetVersion storage-size byte: 2^(n/2) bytes (0x16 = 2 KB, 0x18 = 4 KB, 0x1A = 8 KB). */
 const STORAGE_SIZE: Readonly<Record<Capacity, number>> = { '2k': 0x16, '4k': 0x18, '8k': 0x1a };
@@ -131,7 +130,7 @@ const createApplication: CommandHandler = {
     const [keySettings, keySettings2] = [data[3], data[4]];
     const keyCount = keySettings2 & 0x0f;
     if (aid === PICC_AID) throw new DesfireError(Status.PARAMETER_ERROR, 'AID 000000 is the PICC');
-    if (keyCount < 1 || keyCount > MAX_KEYS) throw new DesfireError(Status.PARAMETER_ERROR, `an application has 1..${MAX_KEYS} keys`);
+    if (keyCount < 1 || keyCount > MAX_APPLICATION_KEYS) throw new DesfireError(Status.PARAMETER_ERROR, `an application has 1..${MAX_APPLICATION_KEYS} keys`);
     const keyType = keyTypeOfSettings(keySettings2);
     let offset = 5;
     let keySets: ApplicationKeySets | undefined;

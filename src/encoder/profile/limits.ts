@@ -1,26 +1,8 @@
-/**
- * DESFire EV3 limits a profile must respect, and the naming rules of the key store.
- *
- * These are protocol facts the emulator enforces too (src/emulator/handlers/picc.ts MAX_KEYS and
- * MAX_APPLICATIONS, src/emulator/file-settings.ts MAX_FILE_NO and the reserved ISO FIDs), and the
- * key set name rule of src/encoder/keys/key-ring.ts. The encoder may not import the emulator, so
- * they are stated here; they belong in src/desfire (and the key store's exports) for both to use.
- */
+/** Limits a profile must respect: the card's (src/desfire/card-limits.ts) and the encoder's own. */
 
-/** A card holds at most 28 applications. */
-export const MAX_APPLICATIONS = 28;
-/** An application has 1..14 keys, numbered 0..13; key numbers 0x0..0xD in access-right nibbles. */
-export const MAX_APPLICATION_KEYS = 14;
-/** File numbers 0x00..0x1F. */
-export const MAX_FILE_NO = 0x1f;
-/** An application holds at most 32 files. */
-export const MAX_FILES = MAX_FILE_NO + 1;
+export { MAX_APPLICATIONS, MAX_APPLICATION_KEYS, MAX_DF_NAME_LENGTH, MAX_FILE_NO, MAX_FILES, RESERVED_ISO_FIDS } from '../../desfire/card-limits.js';
 /** AIDs are 3 bytes; 000000 is the PICC level. */
 export const MAX_AID = 0xffffff;
-/** ISO/IEC 7816-4 reserves these file identifiers (MF, current DF, RFU); DESFire refuses them. */
-export const RESERVED_ISO_FIDS: ReadonlySet<number> = new Set([0x0000, 0x3f00, 0x3fff, 0xffff]);
-/** ISO DF names are 1..16 bytes. */
-export const MAX_DF_NAME_LENGTH = 16;
 /** File sizes are sent in 3 bytes. */
 export const MAX_FILE_SIZE = 0xffffff;
 /** Key versions are one byte; 0 is the factory's, so encoded keys have 1..255. */

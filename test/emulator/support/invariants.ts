@@ -1,5 +1,6 @@
 import { keyLength } from '../../../src/desfire/crypto/key-type.js';
-import { freeMemory, PICC_RESERVE, applicationFootprint } from '../../../src/emulator/memory.js';
+import { PICC_RESERVE } from '../../../src/desfire/capacity-model.js';
+import { applicationFootprint, freeMemory } from '../../../src/emulator/memory.js';
 import { CAPACITY_BYTES, FileType, type PiccState } from '../../../src/emulator/model.js';
 
 /**

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CommMode } from '../../../src/gen/desfirepacs/v1/desfire_pb.js';
 import { ApplicationSpecSchema, FileSpecSchema, FileType, type ApplicationSpec } from '../../../src/gen/desfirepacs/v1/profile_pb.js';
-import { applicationFootprint, capacityBytes, loadProfile, PICC_RESERVE } from '../../../src/encoder/profile/index.js';
+import { applicationFootprint, capacityBytes, loadProfile } from '../../../src/encoder/profile/index.js';
 import * as emulatorMemory from '../../../src/emulator/memory.js';
 import { CAPACITY_BYTES, FileType as CardFileType, type Application, type CardFile } from '../../../src/emulator/model.js';
 import { CardCapacity } from '../../../src/gen/desfirepacs/v1/profile_pb.js';
@@ -49,8 +49,7 @@ function asCardApplication(spec: ApplicationSpec): Application {
 }
 
 describe('capacity estimate', () => {
-  it('has the virtual card constants: PICC reserve and card sizes', () => {
-    expect(PICC_RESERVE).toBe(emulatorMemory.PICC_RESERVE);
+  it('maps the profile capacities to the card sizes', () => {
     expect(capacityBytes(CardCapacity.CARD_CAPACITY_2K)).toBe(CAPACITY_BYTES['2k']);
     expect(capacityBytes(CardCapacity.CARD_CAPACITY_4K)).toBe(CAPACITY_BYTES['4k']);
     expect(capacityBytes(CardCapacity.CARD_CAPACITY_8K)).toBe(CAPACITY_BYTES['8k']);
