@@ -24,6 +24,7 @@ import { fromHex, toHex } from '../../src/desfire/bytes.js';
 import type { CardPresence, Transport } from '../../src/desfire/transport.js';
 import type { CardEndpoint } from '../../src/emulator/card-endpoint.js';
 import { VpcdClient, type VpcdClientOptions, type VpcdEvent } from '../../src/emulator/vpcd/index.js';
+import { loadNfcPcsc } from '../../src/encoder/transports/nfc-pcsc-module.js';
 
 const READER_CONF_DIR = '/etc/reader.conf.d';
 const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
@@ -424,5 +425,21 @@ async function waitFor<T>(timeoutMs: number, what: string | (() => string), chec
     if (value !== undefined) return value;
     if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * Why the PC/SC transport (nfc-pcsc over this stack) cannot run here, in one line, or undefined:
+ * the stack's reasons first, then nfc-pcsc and its native addon (@pokusew/pcsclite, which needs
+ * libpcsclite-dev when npm installs it). Loads nfc-pcsc; await it at the top of a test file.
+ */
+export async function nfcPcscSkipReason(): Promise<string | undefined> {
+  const reason = pcscSkipReason();
+  if (reason !== undefined) return reason;
+  try {
+    await loadNfcPcsc();
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }

@@ -31,8 +31,6 @@ import { findTransactionMacFile } from '../transaction-mac.js';
  * them at PICC level). Everything refuses with PERMISSION_DENIED at PICC level (access.ts
  * `selectedApplication`).
  */
-
-
 function requireFileManagement(ctx: CardContext, what: string): Application {
   const app = selectedApplication(ctx);
   requireMasterKeyUnless(ctx, app.keySettings, KeySettingsFlag.FREE_CREATE_DELETE, what);
