@@ -11,6 +11,8 @@ import { VirtualCard } from '../../src/emulator/virtual-card.js';
  * are missing; CI installs and starts them (.ci/install-pcsc.sh, .ci/start-pcscd.sh).
  */
 const skip = pcscSkipReason();
+// Where the stack must be there (CI), DESFIRE_PACS_REQUIRE_PCSC=1 turns the skip into a failure.
+if (skip !== undefined && process.env.DESFIRE_PACS_REQUIRE_PCSC === '1') throw new Error(`vpcd end-to-end tests cannot run: ${skip}`);
 if (skip !== undefined) console.warn(`vpcd end-to-end tests skipped: ${skip}`);
 
 describe.skipIf(skip !== undefined)(`vpcd with pcscd and a PC/SC application${skip ? ` (skipped: ${skip})` : ''}`, () => {
