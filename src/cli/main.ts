@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { runDemo } from './demo.js';
 import { runEmulate } from './emulate.js';
-import { runEncode, runVerify } from './encode.js';
+import { PcscTransport } from '../encoder/transports/index.js';
+import { runEncode, runVerify, type CardIo } from './encode.js';
 import { runKeys } from './keys.js';
 import { createVirtualCard } from './virtual-card-factory.js';
 
@@ -16,6 +17,20 @@ commands:
   verify    check one card as a door would (verify --help)
 `;
 
+/** encode/verify: output lines, and a PC/SC reader that waits for the card to be placed. */
+function cardIo(write: (line: string) => void): CardIo {
+  return {
+    write,
+    error: (line) => process.stderr.write(`${line}\n`),
+    openReader: async (name) => {
+      const transport = await PcscTransport.open(name);
+      write(`place a card on ${transport.readerName}`);
+      await transport.waitForCard({ timeoutMs: 60_000 });
+      return transport;
+    },
+  };
+}
+
 async function main(args: string[]): Promise<number> {
   const write = (line: string) => process.stdout.write(`${line}\n`);
   switch (args[0]) {
@@ -24,9 +39,9 @@ async function main(args: string[]): Promise<number> {
     case 'keys':
       return runKeys(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
     case 'encode':
-      return runEncode(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
+      return runEncode(args.slice(1), cardIo(write));
     case 'verify':
-      return runVerify(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
+      return runVerify(args.slice(1), cardIo(write));
     case 'emulate':
       return runEmulate(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`), createCard: createVirtualCard });
     case undefined:
