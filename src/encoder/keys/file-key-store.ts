@@ -4,16 +4,8 @@ import type { RandomSource } from '../../desfire/random.js';
 import { KeyStoreError } from './errors.js';
 import { kekFor, newKek, openPayload, parseKeyFile, sealPayload, writeFileAtomic, type Kek, type KeyFileSecret, type ScryptParams } from './key-file.js';
 import { KeyRing, type Change } from './key-ring.js';
-import type {
-  AddVersionOptions,
-  CardKeyRequest,
-  CreateKeySetOptions,
-  KeySetInfo,
-  KeyUseListener,
-  KeyVersionInfo,
-  KnownKeySet,
-  ManagedKeyStore,
-} from './key-store.js';
+import type { KeyUseListener } from './key-store.js';
+import { RingKeyStore } from './ring-key-store.js';
 
 export interface FileKeyStoreOptions {
   /** scrypt cost of a new file (default `DEFAULT_SCRYPT`); an existing file says its own. Tests lower it. */
@@ -33,23 +25,18 @@ export interface FileKeyStoreOptions {
  * serialised in this process; a file changed by another process since it was read is not
  * overwritten (FILE_CHANGED): open it again and redo the change.
  */
-export class FileKeyStore implements ManagedKeyStore {
+export class FileKeyStore extends RingKeyStore {
   readonly path: string;
-  readonly #ring: KeyRing;
   readonly #kek: Kek;
-  readonly #now: () => Date;
-  readonly #onKeyUse: KeyUseListener | undefined;
   /** The file's text as we last read or wrote it. */
   #text: string;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(path: string, ring: KeyRing, kek: Kek, text: string, options: FileKeyStoreOptions) {
+    super(ring, options);
     this.path = path;
-    this.#ring = ring;
     this.#kek = kek;
     this.#text = text;
-    this.#now = options.now ?? (() => new Date());
-    this.#onKeyUse = options.onKeyUse;
   }
 
   /**
@@ -93,55 +80,21 @@ export class FileKeyStore implements ManagedKeyStore {
     }
   }
 
-  async cardKey(request: CardKeyRequest): Promise<Uint8Array> {
-    const key = this.#ring.cardKey(request);
-    this.#onKeyUse?.({ keySet: request.keySet, version: request.version, keyRef: request.keyRef, aid: request.aid, uid: request.uid.slice() });
-    return key;
-  }
-
-  async listKeySets(): Promise<KeySetInfo[]> {
-    return this.#ring.list();
-  }
-
-  async keySet(name: string): Promise<KeySetInfo> {
-    return this.#ring.info(name);
-  }
-
-  async currentVersion(keySet: string): Promise<number> {
-    return this.#ring.currentVersion(keySet);
-  }
-
-  createKeySet(name: string, options: CreateKeySetOptions = {}): Promise<KeySetInfo> {
-    return this.#change(() => this.#ring.createKeySet(name, options, this.#now()));
-  }
-
-  addVersion(keySet: string, options: AddVersionOptions = {}): Promise<KeyVersionInfo> {
-    return this.#change(() => this.#ring.addVersion(keySet, options.makeCurrent ?? false, this.#now()));
-  }
-
-  setCurrentVersion(keySet: string, version: number): Promise<void> {
-    return this.#change(() => this.#ring.setCurrentVersion(keySet, version));
-  }
-
-  importKeySet(known: KnownKeySet): Promise<KeySetInfo> {
-    return this.#change(() => this.#ring.importKeySet(known, this.#now()));
-  }
-
   /** Waits for changes under way, then wipes the masters and the KEK. */
   async close(): Promise<void> {
     await this.#queue.catch(() => {});
-    if (this.#ring.closed) return;
-    this.#ring.wipe();
+    if (this.ring.closed) return;
+    this.ring.wipe();
     this.#kek.key.fill(0);
   }
 
   /** Prepares a change, writes the file as it will be, and only then applies it in memory. */
-  #change<T>(prepare: () => Change<T>): Promise<T> {
+  protected commit<T>(prepare: () => Change<T>): Promise<T> {
     const run = async (): Promise<T> => {
       const change = prepare();
       let text: string;
       change.apply();
-      const payload = this.#ring.encodePayload();
+      const payload = this.ring.encodePayload();
       change.revert();
       try {
         text = sealPayload(payload, this.#kek);
