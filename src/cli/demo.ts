@@ -1,65 +1,73 @@
-import { ReaderAuthentication } from '../desfire/auth/handshake.js';
-import { ev2Scheme } from '../desfire/auth/schemes.js';
-import { concat, EMPTY, fromHex, toHex, uintLE } from '../desfire/bytes.js';
-import { CommandCode } from '../desfire/commands.js';
-import { cardDiversificationInput, diversifyAes128 } from '../desfire/crypto/an10922.js';
-import { Cmac } from '../desfire/crypto/cmac.js';
-import { createBlockCipher } from '../desfire/crypto/key-type.js';
-import { DesfireError } from '../desfire/errors.js';
-import { exchange, type FrameLink } from '../desfire/framing/index.js';
-import { systemRandom } from '../desfire/random.js';
-import { Status } from '../desfire/status.js';
-import { DemoCard } from './demo-card.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { toHex } from '../desfire/bytes.js';
+import { factoryState } from '../emulator/factory.js';
+import { InProcessTransport } from '../emulator/in-process-transport.js';
+import { VirtualCard } from '../emulator/virtual-card.js';
+import { doorConfigOf, planCard } from '../encoder/card-plan.js';
+import { DesfireClient } from '../encoder/client/desfire-client.js';
+import { authenticateAtDoor, doorCheck } from '../encoder/door/authenticator.js';
+import { MemoryKeyStore } from '../encoder/keys/index.js';
+import { personalize } from '../encoder/personalize/personalizer.js';
+import { loadProfileFile, parseCardData, validateProfile } from '../encoder/profile/index.js';
 
-/** A development master key, public on purpose: the demo's cards are not real credentials. */
-const DEMO_MASTER_KEY = fromHex('00112233445566778899aabbccddeeff');
-const DEMO_AID = 0xf5_2a_01;
-const SYSTEM_IDENTIFIER = new TextEncoder().encode('pacs-v1');
-const READ_KEY_NO = 1;
-const CREDENTIAL_FILE = 1;
+const PROFILE = 'profiles/generic-pacs-v1.yaml';
 
-function deriveReadKey(uid: Uint8Array): Uint8Array {
-  return diversifyAes128(new Cmac(createBlockCipher('aes', DEMO_MASTER_KEY)), cardDiversificationInput(uid, DEMO_AID, SYSTEM_IDENTIFIER));
+/** The shipped profile, found from this module whether it runs from src/ or dist/. */
+function profilePath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, PROFILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`${PROFILE} not found above ${dirname(fileURLToPath(import.meta.url))}`);
+    dir = parent;
+  }
 }
 
 /**
- * `desfire-pacs demo`: a reader and a virtual card in memory. The card's read key is diversified
- * per card from a master key (AN10922); the reader derives the same key from the UID, authenticates
- * with AuthenticateEV2First and reads the credential in full-enciphered mode. Every APDU is printed,
+ * `desfire-pacs demo` (npm start): on embedded defaults, with nothing to set up. A factory-fresh
+ * virtual DESFire EV3 is encoded with generic-pacs-v1 and a development key set made in memory,
+ * then checked as a door would; then a clone with the same UID is refused. Prints every step,
  * never a key. Returns the exit code.
  */
 export async function runDemo(write: (line: string) => void): Promise<number> {
-  const uid = concat(Uint8Array.of(0x04), systemRandom(6));
-  const credential = new TextEncoder().encode('desfire-pacs demo credential 001');
-  const card = new DemoCard(uid, deriveReadKey(uid), credential);
-  const link: FrameLink = async (frame) => {
-    write(`  > ${toHex(frame)}`);
-    const answer = card.transceive(frame);
-    write(`  < ${toHex(answer)}`);
-    return answer;
-  };
+  const profile = validateProfile(await loadProfileFile(profilePath()));
+  const keyStore = new MemoryKeyStore();
+  await keyStore.createKeySet('pacs');
+  const card = new VirtualCard(factoryState());
+  const transport = new InProcessTransport(card);
+  const uid = card.uid;
+  // An in-process card shares the CPU with the garbage collector: allow 20 ms per proximity round.
+  const door = doorConfigOf(profile, keyStore, { proximityToleranceNs: 20_000_000n });
 
-  write('desfire-pacs demo: a reader and a virtual DESFire card, in memory');
-  write(`card UID ${toHex(uid)}; read key ${READ_KEY_NO} = AN10922(master, UID || AID ${DEMO_AID.toString(16)} || "pacs-v1")`);
-  write('\nAuthenticateEV2First with the diversified read key:');
-  const scheme = ev2Scheme('aes', deriveReadKey(uid));
-  const reader = new ReaderAuthentication(scheme, systemRandom);
-  const challenge = await exchange(link, scheme.command, scheme.commandData(READ_KEY_NO), { style: 'wrapped', followAnswerChain: false });
-  expectStatus(challenge.status, Status.ADDITIONAL_FRAME, scheme.command);
-  const answer = await exchange(link, 0xaf, reader.answerChallenge(challenge.data), { style: 'wrapped' });
-  expectStatus(answer.status, Status.OPERATION_OK, 0xaf);
-  const session = reader.finish(answer.data);
+  write(`desfire-pacs demo: profile "${profile.name}", a development key set made in memory (random, not shown)`);
+  write(`a factory-fresh virtual DESFire EV3, UID ${toHex(uid)}; encoding:`);
+  const cardData = parseCardData('card_number: 1001\nvalid_from: 2026-01-01T00:00:00Z\nvalid_to: 2036-01-01T00:00:00Z\n', 'yaml');
+  await personalize({
+    client: new DesfireClient(transport),
+    uid,
+    ...(await planCard(profile, cardData, keyStore, uid)),
+    journal: { record: (e) => (e.phase === 'started' ? undefined : write(`  ${e.step.padEnd(26)} ${e.phase}${e.detail ? ` (${e.detail})` : ''}`)) },
+    verify: doorCheck(new DesfireClient(transport), uid, door),
+  });
 
-  write('\nReadData of the credential file, full-enciphered (EV2 secure messaging):');
-  const header = concat(Uint8Array.of(CREDENTIAL_FILE), uintLE(0, 3), uintLE(credential.length, 3));
-  const body = session.wrapCommand(CommandCode.ReadData, header, EMPTY, 'full');
-  const read = await exchange(link, CommandCode.ReadData, body, { style: 'wrapped' });
-  expectStatus(read.status, Status.OPERATION_OK, CommandCode.ReadData);
-  const content = session.unwrapResponse(read.status, read.data, 'full', credential.length);
-  write(`\ncredential read and verified: "${new TextDecoder().decode(content)}"`);
-  return 0;
-}
+  const result = await authenticateAtDoor(new DesfireClient(transport), uid, door);
+  if (!result.granted) {
+    write(`door: DENIED (${result.reason}): ${result.detail}`);
+    return 1;
+  }
+  const c = result.credential;
+  write(`door: GRANTED after EV2 authentication, proximity check and a full-enciphered read:`);
+  write(`  card number ${c.cardNumber}, issuer ${c.issuer}, site ${c.siteCode}, key set ${result.keySet} v${result.keyVersion}`);
 
-function expectStatus(status: number, expected: number, command: number): void {
-  if (status !== expected) throw new DesfireError(status, undefined, { command, origin: 'card' });
+  // A clone: the same UID and application layout, but not the keys (they never leave the card).
+  const clone = new VirtualCard(factoryState({ uid }));
+  const copied = structuredClone(card.state.applications.get(door.aid));
+  if (copied) clone.state.applications.set(door.aid, { ...copied, keys: copied.keys.map((k) => ({ ...k, key: new Uint8Array(k.key.length) })) });
+  const cloned = await authenticateAtDoor(new DesfireClient(new InProcessTransport(clone)), uid, door);
+  write(`a clone with the same UID: ${cloned.granted ? 'GRANTED (this must not happen)' : `DENIED (${cloned.reason})`}`);
+  await keyStore.close();
+  return cloned.granted ? 1 : 0;
 }

@@ -35,7 +35,7 @@ describe('generic-pacs-v1 on a virtual card', () => {
     const card = new VirtualCard(factoryState({ uid: fromHex('04112233445566') }));
     const transport = new InProcessTransport(card);
     const cardData = parseCardData('card_number: 4711\nvalid_from: 2026-01-01T00:00:00Z\nvalid_to: 2030-01-01T00:00:00Z\n', 'yaml');
-    const door = doorConfigOf(profile, keyStore, { refusedKeySets: ['other'], now: () => new Date('2027-01-01T00:00:00Z'), proximityToleranceNs: 5_000_000n });
+    const door = doorConfigOf(profile, keyStore, { refusedKeySets: ['other'], now: () => new Date('2027-01-01T00:00:00Z'), proximityToleranceNs: 20_000_000n });
     const plan = await planCard(profile, cardData, keyStore, card.uid);
     const steps: string[] = [];
     await personalize({
@@ -45,7 +45,7 @@ describe('generic-pacs-v1 on a virtual card', () => {
       journal: { record: (e) => void steps.push(`${e.step}:${e.phase}`) },
       verify: doorCheck(new DesfireClient(transport), card.uid, door),
     });
-    expect(steps).toContain('verify:skipped');
+    expect(steps).toContain('verify:completed');
     const result = await authenticateAtDoor(new DesfireClient(transport), card.uid, door);
     if (!result.granted) throw new Error(`denied: ${result.reason} ${result.detail}`);
     expect(result.credential.cardNumber).toBe(4711n);
@@ -63,7 +63,7 @@ describe('generic-pacs-v1 on a virtual card', () => {
     const door = (card: VirtualCard, trusted?: Uint8Array[]) =>
       authenticateAtDoor(new DesfireClient(new InProcessTransport(card)), card.uid, doorConfigOf(profile, ours, {
         refusedKeySets: ['other'],
-        proximityToleranceNs: 5_000_000n,
+        proximityToleranceNs: 20_000_000n,
         now: () => new Date('2027-01-01T00:00:00Z'),
         ...(trusted ? { trustedOriginalityKeys: trusted } : {}),
       }));

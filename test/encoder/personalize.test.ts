@@ -60,7 +60,7 @@ describe('personalization', () => {
     const before = JSON.stringify(exportImage(card.state));
     const { changed, events } = await encode(card);
     expect(changed).toEqual([]);
-    expect(events.filter((e) => e.phase === 'skipped').length).toBe(PERSONALIZATION_STEPS.length);
+    expect(events.filter((e) => e.phase === 'skipped').length).toBe(PERSONALIZATION_STEPS.length - 2); // all but inspect and verify, which always complete
     expect(JSON.stringify(exportImage(card.state))).toBe(before);
   });
 
@@ -161,7 +161,7 @@ describe('door authentication', () => {
     const card = newCard();
     await encode(card);
     expect((await door(card, doorConfig({ accepted: [OURS], proximityCheck: true }))).granted).toBe(true);
-    card.answerDelayMs = 20;
+    card.answerDelayMs = 60; // well beyond the 20 ms tolerance the test door allows
     const relayed = await door(card, doorConfig({ accepted: [OURS], proximityCheck: true }));
     expect(relayed.granted ? 'granted' : relayed.reason).toBe('relay-suspected');
     expect(toHex(card.uid)).toBe(toHex(UID));

@@ -24,7 +24,7 @@ export interface StepEvent {
 
 /**
  * Where personalization reports each step before it changes the card (`started`, written ahead)
- * and after (`completed`, `skipped` when the card already had it, `failed`). The service persists
+ * and after (`completed`; `skipped` when the card already had it; `failed`). The service persists
  * it (SQLite); tests record it.
  */
 export interface PersonalizationJournal {

@@ -55,10 +55,14 @@ export async function personalize(input: PersonalizeInput): Promise<Personalizat
   return { changed: run.changed };
 }
 
-/** What a step did: changed the card, or found it done (with why). */
-type Outcome = { readonly changed: true } | { readonly changed: false; readonly why: string };
+/**
+ * What a step did: changed the card; found it already done (skipped, with why); or, for the
+ * read-only steps (inspect, verify), checked it (completed without a change).
+ */
+type Outcome = { readonly changed: true } | { readonly changed: false; readonly why: string; readonly checked?: boolean };
 const CHANGED: Outcome = { changed: true };
 const done = (why: string): Outcome => ({ changed: false, why });
+const checked = (why: string): Outcome => ({ changed: false, why, checked: true });
 
 class Run {
   readonly changed: PersonalizationStep[] = [];
@@ -80,7 +84,8 @@ class Run {
       throw e;
     }
     if (outcome.changed) this.changed.push(step);
-    await journal.record({ uid, step, phase: outcome.changed ? 'completed' : 'skipped', ...(outcome.changed ? {} : { detail: outcome.why }) });
+    const phase = outcome.changed || outcome.checked ? 'completed' : 'skipped';
+    await journal.record({ uid, step, phase, ...(outcome.changed ? {} : { detail: outcome.why }) });
   }
 
   get #client(): DesfireClient {
@@ -127,7 +132,7 @@ class Run {
     if (foreign.length > 0) {
       throw new PersonalizationError('foreign-applications', `the card holds other applications: ${foreign.map((a) => a.toString(16).padStart(6, '0')).join(', ')}`);
     }
-    return done(this.#piccIsOurs ? 'issuer PICC key already set' : 'factory card');
+    return checked(this.#piccIsOurs ? 'issuer PICC key already set' : 'factory card');
   }
 
   async piccMasterKey(): Promise<Outcome> {
@@ -239,7 +244,7 @@ class Run {
   async verifyCard(): Promise<Outcome> {
     this.#client.dropSession();
     if (!(await this.#in.verify())) throw new PersonalizationError('verification-failed', `card ${toHex(this.#in.uid)} does not pass the door check`);
-    return done('verified as a door would');
+    return checked('verified as a door would');
   }
 }
 

@@ -78,7 +78,7 @@ export function doorConfig(options: { accepted: KeySet[]; known?: KeySet[]; prox
     readKeyNo: 1,
     credentialFileNo: CREDENTIAL_FILE,
     credentialLength: CREDENTIAL_LENGTH,
-    policy: { proximityCheck: options.proximityCheck ? 'ev3' : 'never', minKeyVersion: 1, proximityToleranceNs: 5_000_000n, trustedOriginalityKeys: options.trusted },
+    policy: { proximityCheck: options.proximityCheck ? 'ev3' : 'never', minKeyVersion: 1, proximityToleranceNs: 20_000_000n, trustedOriginalityKeys: options.trusted },
     readKeys: (uid): ReadKeyCandidate[] => [
       ...options.accepted.map((set) => ({ keySet: set.name, key: cardKeys(set, uid).application[1], accepted: true })),
       ...(options.known ?? []).map((set) => ({ keySet: set.name, key: cardKeys(set, uid).application[1], accepted: false })),

@@ -103,7 +103,7 @@ describe.skipIf(skip !== undefined)(`PcscTransport through nfc-pcsc, pcscd and v
         journal: { record: (e) => void steps.push(`${e.step}:${e.phase}`) },
         verify: doorCheck(new DesfireClient(transport), uid, door),
       });
-      expect(steps.filter((s) => s.endsWith(':completed')).length).toBe(7);
+      expect(steps.filter((s) => s.endsWith(':completed')).length).toBe(9);
       const result = await authenticateAtDoor(new DesfireClient(transport), uid, door);
       expect(result.granted ? result.credential.cardNumber : result.reason).toBe(77n);
     } finally {
