@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../src/desfire/bytes.js';
-import { PcscTestStack, pcscSkipReason } from '../support/pcsc.js';
+import { PcscTestStack, pcscSkipReason, reportPcscSkip, usePcscStack } from '../support/pcsc.js';
 import { StubCard } from '../support/stub-card.js';
 import { factoryState } from '../../src/emulator/factory.js';
 import { VirtualCard } from '../../src/emulator/virtual-card.js';
@@ -11,18 +11,14 @@ import { VirtualCard } from '../../src/emulator/virtual-card.js';
  * are missing; CI installs and starts them (.ci/install-pcsc.sh, .ci/start-pcscd.sh).
  */
 const skip = pcscSkipReason();
-// Where the stack must be there (CI), DESFIRE_PACS_REQUIRE_PCSC=1 turns the skip into a failure.
-if (skip !== undefined && process.env.DESFIRE_PACS_REQUIRE_PCSC === '1') throw new Error(`vpcd end-to-end tests cannot run: ${skip}`);
-if (skip !== undefined) console.warn(`vpcd end-to-end tests skipped: ${skip}`);
+reportPcscSkip(skip, 'vpcd end-to-end tests');
 
 describe.skipIf(skip !== undefined)(`vpcd with pcscd and a PC/SC application${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  const pcsc = usePcscStack();
   let stack: PcscTestStack;
-  beforeAll(async () => {
-    stack = await PcscTestStack.start();
-  }, 60_000);
-  afterAll(async () => {
-    await stack?.stop();
-  }, 30_000);
+  beforeEach(() => {
+    stack = pcsc();
+  });
 
   it('scriptor sends 90 60 00 00 00 through pcscd and gets the card\'s answer; FF CA gives the UID', async () => {
     const card = new StubCard({ uid: '04e2e2e2e2e2e2', answers: { '9060000000': '0401013300160591af', '60': '0401013300160591af' } });

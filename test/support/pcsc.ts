@@ -20,6 +20,7 @@ import { accessSync, constants, existsSync, readFileSync, readdirSync } from 'no
 import { unlink, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { fromHex, toHex } from '../../src/desfire/bytes.js';
 import type { CardPresence, Transport } from '../../src/desfire/transport.js';
 import type { CardEndpoint } from '../../src/emulator/card-endpoint.js';
@@ -442,4 +443,29 @@ export async function nfcPcscSkipReason(): Promise<string | undefined> {
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/**
+ * What an end-to-end file does with its skip reason: in CI (DESFIRE_PACS_REQUIRE_PCSC=1) a missing
+ * piece is a failure; elsewhere it says in one line why the file is skipped.
+ */
+export function reportPcscSkip(skip: string | undefined, what: string): void {
+  if (skip === undefined) return;
+  if (process.env.DESFIRE_PACS_REQUIRE_PCSC === '1') throw new Error(`${what} cannot run: ${skip}`);
+  console.warn(`${what} skipped: ${skip}`);
+}
+
+/** Starts the PC/SC stack before the suite's tests and stops it after; the getter gives the running stack. */
+export function usePcscStack(): () => PcscTestStack {
+  let stack: PcscTestStack | undefined;
+  beforeAll(async () => {
+    stack = await PcscTestStack.start();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 30_000);
+  return () => {
+    if (!stack) throw new Error('the PC/SC stack is not started');
+    return stack;
+  };
 }
