@@ -2,7 +2,7 @@ import { CardAuthentication, ReaderAuthentication } from '../../../src/desfire/a
 import type { AuthScheme } from '../../../src/desfire/auth/scheme.js';
 import { ev1Scheme, ev2Scheme, legacyScheme } from '../../../src/desfire/auth/schemes.js';
 import { keyLength, type KeyType } from '../../../src/desfire/crypto/key-type.js';
-import { systemRandom } from '../../../src/desfire/random.js';
+import { systemRandom, type RandomSource } from '../../../src/desfire/random.js';
 import type { SecureChannel } from '../../../src/desfire/sm/secure-channel.js';
 
 /** Every authentication a card offers, as (name, key type, scheme factory). */
@@ -24,9 +24,25 @@ export function randomKey(type: KeyType): Uint8Array {
 export function authenticatePair(
   readerScheme: AuthScheme,
   cardScheme: AuthScheme,
+  random: RandomSource = systemRandom,
 ): { reader: SecureChannel; card: SecureChannel } {
-  const reader = new ReaderAuthentication(readerScheme, systemRandom);
-  const card = new CardAuthentication(cardScheme, systemRandom);
+  const reader = new ReaderAuthentication(readerScheme, random);
+  const card = new CardAuthentication(cardScheme, random);
   const { answer, channel } = card.verifyToken(reader.answerChallenge(card.challenge()));
   return { reader: reader.finish(answer), card: channel };
+}
+
+/**
+ * Key and random numbers taken from `material` (cycled), so that a property test with a fixed
+ * seed is fully deterministic: session keys included.
+ */
+export function fromMaterial(keyType: KeyType, material: Uint8Array): { key: Uint8Array; random: RandomSource } {
+  const key = material.slice(0, keyLength(keyType));
+  let offset = key.length;
+  const random: RandomSource = (n) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = material[offset++ % material.length] ^ (offset >> 8);
+    return out;
+  };
+  return { key, random };
 }
