@@ -9,7 +9,7 @@ import { TransportError } from '../../../src/encoder/transport-error.js';
 import { listPcscReaders, PcscTransport } from '../../../src/encoder/transports/index.js';
 import { nfcPcscSkipReason, PcscTestStack, reportPcscSkip, usePcscStack } from '../../support/pcsc.js';
 import { STUB_ATR, StubCard } from '../../support/stub-card.js';
-import { runNode, transpileForChild } from './child-node.js';
+import { runNode, transpileForChild } from '../../support/child-node.js';
 import { doorConfigOf, planCard } from '../../../src/encoder/card-plan.js';
 import { authenticateAtDoor, doorCheck } from '../../../src/encoder/door/authenticator.js';
 import { MemoryKeyStore } from '../../../src/encoder/keys/index.js';
