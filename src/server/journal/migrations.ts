@@ -76,6 +76,20 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       CREATE INDEX audit_events_uid ON audit_events (uid, id);
     `,
   },
+  {
+    version: 2,
+    name: 'profiles',
+    sql: `
+      -- Encoding profiles beside the cards encoded with them, so "no card uses this profile"
+      -- and its replacement are one transaction, and replicas sharing the journal share profiles.
+      CREATE TABLE profiles (
+        name       TEXT PRIMARY KEY,
+        profile    TEXT NOT NULL CHECK (json_valid(profile)), -- the Profile message, protobuf JSON
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ]);
 
 /**
