@@ -16,7 +16,7 @@ import { systemRandom, type RandomSource } from '../../desfire/random.js';
 import type { Ev2Channel } from '../../desfire/sm/ev2-channel.js';
 import type { SecureChannel } from '../../desfire/sm/secure-channel.js';
 import { Status } from '../../desfire/status.js';
-import type { Transport } from '../../desfire/transport.js';
+import type { TimedAnswer, Transport } from '../../desfire/transport.js';
 import { TransportError } from '../transport-error.js';
 import { parseCardVersion, type CardVersion } from './card-version.js';
 
@@ -45,6 +45,7 @@ export interface FileSettings {
 
 const OK: readonly number[] = [Status.OPERATION_OK];
 const PC_OK: readonly number[] = [Status.OPERATION_OK_90];
+const EMPTY_ANSWER = 'empty answer from the reader: the card left the field or lost power';
 
 /** Modes of one command and its answer in the current session. */
 interface Modes {
@@ -92,19 +93,26 @@ export class DesfireClient {
   // ---- the exchange
 
   async #frames(cmd: number, data: Uint8Array, followAnswerChain = true): Promise<CardAnswer> {
-    const link = async (frame: Uint8Array) => {
-      let answer: Uint8Array;
-      try {
-        answer = await this.#transport.transceive(frame);
-      } catch (e) {
-        this.dropSession();
-        throw e instanceof TransportError ? e : new TransportError(e instanceof Error ? e.message : String(e), { cause: e });
-      }
-      // A card pulled mid-command can come back as an empty answer through PC/SC (see emulator/vpcd).
-      if (answer.length === 0) throw new TransportError('empty answer from the reader: the card left the field or lost power');
-      return answer;
-    };
-    return exchange(link, cmd, data, { style: this.#style, followAnswerChain });
+    return exchange((frame) => this.#transceive(frame), cmd, data, { style: this.#style, followAnswerChain });
+  }
+
+  /** One frame to the card and its whole answer. */
+  async #transceive(frame: Uint8Array): Promise<Uint8Array> {
+    let answer: Uint8Array;
+    try {
+      answer = await this.#transport.transceive(frame);
+    } catch (e) {
+      throw this.#linkFailure(e);
+    }
+    // A card pulled mid-command can come back as an empty answer through PC/SC (see emulator/vpcd).
+    if (answer.length === 0) throw new TransportError(EMPTY_ANSWER);
+    return answer;
+  }
+
+  /** A failure of the link to the card, as a TransportError: the card's session is lost with it. */
+  #linkFailure(e: unknown): TransportError {
+    this.dropSession();
+    return e instanceof TransportError ? e : new TransportError(e instanceof Error ? e.message : String(e), { cause: e });
   }
 
   /** Refuses any status but the accepted ones; the card ends the session on an error, so do we. */
@@ -365,7 +373,9 @@ export class DesfireClient {
   /**
    * The proximity check (PreparePC, timed ProximityCheck rounds, VerifyPC) under the session's MAC
    * key, or `vcProximityKey` outside an AES session. Resolves when the card proved it is near;
-   * a slow round rejects with ProximityTimingError, a wrong MAC with DesfireError.
+   * a slow round rejects with ProximityTimingError, a wrong MAC with DesfireError. The rounds are
+   * timed by the transport when it offers `timedExchange` (a relay: its network cannot be timed),
+   * else here with `timer` around each transceive.
    */
   async proximityCheck(options: { timer: NanoTimer; toleranceNs?: bigint; rounds?: RoundCount; vcProximityKey?: Uint8Array }): Promise<void> {
     const mac = this.#session?.proximityMac ?? (options.vcProximityKey ? new Cmac(createBlockCipher('aes', options.vcProximityKey)) : undefined);
@@ -374,13 +384,33 @@ export class DesfireClient {
     const prepared = this.#check(await this.#frames(ProximityCommand.PreparePC, check.prepareCommand()), ProximityCommand.PreparePC, PC_OK);
     check.acceptPrepare(prepared.status, prepared.data);
     // Rounds go out raw: the card answers them without a status byte in native framing.
-    await check.runRounds(async (data) => {
-      const answer = await this.#transport.transceive(encodeCommandFrame({ style: this.#style, cmd: ProximityCommand.ProximityCheck, data }));
-      if (this.#style === 'native') return answer;
-      return this.#check(parseAnswerFrame('wrapped', answer, ProximityCommand.ProximityCheck), ProximityCommand.ProximityCheck, PC_OK).data;
-    }, options.timer);
+    const round = (data: Uint8Array) => encodeCommandFrame({ style: this.#style, cmd: ProximityCommand.ProximityCheck, data });
+    if (this.#transport.timedExchange) {
+      for (const answer of await this.#timedExchange(check.roundCommands().map(round))) check.acceptRound(this.#roundAnswer(answer.response), answer.elapsedNs);
+    } else {
+      await check.runRounds(async (data) => this.#roundAnswer(await this.#transceive(round(data))), options.timer);
+    }
     const verified = this.#check(await this.#frames(ProximityCommand.VerifyPC, check.verifyCommand()), ProximityCommand.VerifyPC, PC_OK);
     check.acceptVerify(verified.status, verified.data);
+  }
+
+  /** The transport's timed exchange of `frames`: one non-empty answer per frame, or a TransportError. */
+  async #timedExchange(frames: readonly Uint8Array[]): Promise<TimedAnswer[]> {
+    let answers: TimedAnswer[];
+    try {
+      answers = await this.#transport.timedExchange!(frames);
+    } catch (e) {
+      throw this.#linkFailure(e);
+    }
+    if (answers.length !== frames.length) throw this.#linkFailure(new TransportError(`the timed exchange gave ${answers.length} answers to ${frames.length} commands`));
+    if (answers.some((a) => a.response.length === 0)) throw this.#linkFailure(new TransportError(EMPTY_ANSWER));
+    return answers;
+  }
+
+  /** pRndR of a round's answer: the answer itself in native framing, the data before 91 90 when wrapped. */
+  #roundAnswer(answer: Uint8Array): Uint8Array {
+    if (this.#style === 'native') return answer;
+    return this.#check(parseAnswerFrame('wrapped', answer, ProximityCommand.ProximityCheck), ProximityCommand.ProximityCheck, PC_OK).data;
   }
 
   /** Read_Sig: the card's originality signature (56 bytes), to verify with the issuer's public key. */
