@@ -19,5 +19,6 @@ export {
 export type { BatchCardInput, ClaimInput, CreateBatchInput } from './batches.js';
 export type { RegisterCardInput } from './cards.js';
 export { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type CardFilter, type CardPage, type PageRequest } from './list-cards.js';
+export type { BatchFilter, BatchPage } from './list-batches.js';
 export type { InterruptedCard, UnfinishedWork } from './recovery.js';
 export { MIGRATIONS, type Migration } from './migrations.js';

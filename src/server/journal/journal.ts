@@ -1,11 +1,13 @@
 import type { KeyUseEvent, KeyUseListener } from '../../encoder/keys/key-store.js';
 import type { PersonalizationJournal, StepEvent } from '../../encoder/personalize/journal.js';
 import { auditEvents, auditKeyUse, recordKeyUse } from './audit.js';
+import { completeIfDone, nextOpenBatch, resumableCards } from './batch-work.js';
 import { claimCard, createBatch, getBatch, setBatchState, type ClaimInput, type CreateBatchInput } from './batches.js';
 import { getCard, getCardByUid, registerCard, setCardState, type RegisterCardInput } from './cards.js';
 import type { JournalContext } from './context.js';
 import { openDatabase } from './database.js';
 import { JournalError } from './errors.js';
+import { listBatches, type BatchFilter, type BatchPage } from './list-batches.js';
 import { listCards, type CardFilter, type CardPage, type PageRequest } from './list-cards.js';
 import { schemaVersion } from './migrations.js';
 import type { AuditContext, AuditRecord, BatchRecord, BatchState, CardCounts, CardRecord, CardState, StepRecord } from './records.js';
@@ -82,6 +84,26 @@ export class Journal implements PersonalizationJournal {
   /** The batch card for a presented UID (its own, or the next free number); undefined when none is left. */
   claimCard(batchId: string, input: ClaimInput): CardRecord | undefined {
     return claimCard(this.#open(), batchId, input);
+  }
+
+  /** Batches, newest first, in pages. */
+  listBatches(filter?: BatchFilter, page?: PageRequest): BatchPage {
+    return listBatches(this.#open(), filter, page);
+  }
+
+  /** The oldest open batch with a card number not yet on a card; undefined when none. */
+  nextOpenBatch(): string | undefined {
+    return nextOpenBatch(this.#open());
+  }
+
+  /** Unfinished cards of open batches that a physical card holds: present them again to finish them. */
+  resumableCards(): CardRecord[] {
+    return resumableCards(this.#open());
+  }
+
+  /** Completes the batch when none of its cards is pending or encoding; the batch afterwards. */
+  completeIfDone(id: string): BatchRecord {
+    return completeIfDone(this.#open(), id);
   }
 
   // --- cards ---
