@@ -4,6 +4,7 @@ import { KeyStoreError } from '../../encoder/keys/errors.js';
 import { PersonalizationError } from '../../encoder/personalize/personalization-error.js';
 import { formatIssue, isProfileError } from '../../encoder/profile/profile-error.js';
 import { TransportError } from '../../encoder/transport-error.js';
+import { VirtualCardStoreError, type VirtualCardStoreErrorCode } from '../emulator/errors.js';
 import { JournalError, type JournalErrorCode } from '../journal/errors.js';
 import { ApiError } from './api-error.js';
 
@@ -34,6 +35,15 @@ const KEY_STORE_STATUS: Partial<Record<KeyStoreError['code'], GrpcStatus>> = {
   CLOSED: GrpcStatus.UNAVAILABLE,
 };
 
+const VIRTUAL_CARD_STATUS: Readonly<Record<VirtualCardStoreErrorCode, GrpcStatus>> = {
+  UNKNOWN_CARD: GrpcStatus.NOT_FOUND,
+  UID_TAKEN: GrpcStatus.ALREADY_EXISTS,
+  INVALID_IMAGE: GrpcStatus.INVALID_ARGUMENT,
+  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
+  SCHEMA_TOO_NEW: GrpcStatus.FAILED_PRECONDITION,
+  CLOSED: GrpcStatus.UNAVAILABLE,
+};
+
 /** What the client is told and what only the logs get. */
 export interface MappedError {
   readonly error: Partial<ServiceError>;
@@ -61,6 +71,10 @@ export function toServiceError(e: unknown): MappedError {
     return known(GrpcStatus.INVALID_ARGUMENT, `${e.subject}: ${e.issues.map(formatIssue).join('; ')}`);
   }
   if (e instanceof JournalError) return known(JOURNAL_STATUS[e.code], e.message);
+  if (e instanceof VirtualCardStoreError) {
+    if (e.field !== undefined) metadata.set(FIELD_METADATA, e.field);
+    return known(VIRTUAL_CARD_STATUS[e.code], e.message);
+  }
   if (e instanceof KeyStoreError) {
     const code = KEY_STORE_STATUS[e.code];
     return code === undefined ? { error: { code: GrpcStatus.INTERNAL, details: 'key store failure', metadata }, unexpected: true } : known(code, e.message);
