@@ -46,16 +46,17 @@ export function resumableCards(ctx: JournalContext): CardRecord[] {
 /**
  * Completes an open batch once no card of it is pending or encoding (every card encoded or
  * failed; failed cards stay resumable when presented again). Checked and changed in one
- * transaction, so stations finishing the last cards at once complete it once. Returns the batch
- * as it is afterwards; a finished batch is returned unchanged.
+ * transaction, so of stations finishing the last cards at once, one completes it. Returns the
+ * completed batch when this call completed it, else undefined.
  */
-export function completeIfDone(ctx: JournalContext, id: string): BatchRecord {
-  ctx.db.transaction(() => {
+export function completeIfDone(ctx: JournalContext, id: string): BatchRecord | undefined {
+  const completed = ctx.db.transaction((): boolean => {
     const batch = getBatch(ctx, id);
-    if (batch.state !== 'created' && batch.state !== 'running') return;
-    if (batch.counts.pending > 0 || batch.counts.encoding > 0) return;
+    if (batch.state !== 'created' && batch.state !== 'running') return false;
+    if (batch.counts.pending > 0 || batch.counts.encoding > 0) return false;
     const at = isoNow(ctx);
     ctx.db.prepare(`UPDATE batches SET state = 'completed', updated_at = ?, finished_at = ? WHERE id = ?`).run(at, at, id);
+    return true;
   }).immediate();
-  return getBatch(ctx, id);
+  return completed ? getBatch(ctx, id) : undefined;
 }

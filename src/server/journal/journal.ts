@@ -101,8 +101,8 @@ export class Journal implements PersonalizationJournal {
     return resumableCards(this.#open());
   }
 
-  /** Completes the batch when none of its cards is pending or encoding; the batch afterwards. */
-  completeIfDone(id: string): BatchRecord {
+  /** Completes the batch when none of its cards is pending or encoding; the batch when this call completed it. */
+  completeIfDone(id: string): BatchRecord | undefined {
     return completeIfDone(this.#open(), id);
   }
 
