@@ -1,33 +1,14 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../../src/desfire/bytes.js';
 import { MemoryKeyStore } from '../../src/encoder/keys/index.js';
-import { createLogger, REDACTED } from '../../src/server/logger.js';
-
-/** A logger writing into an array of parsed JSON lines. */
-function capture(): { lines: Record<string, unknown>[]; text: () => string; logger: ReturnType<typeof createLogger> } {
-  const chunks: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk.toString('utf8'));
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'trace', destination });
-  return {
-    logger,
-    text: () => chunks.join(''),
-    get lines() {
-      return chunks.join('').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    },
-  };
-}
+import { REDACTED } from '../../src/server/logger.js';
+import { captureLogs } from './support/capture-logs.js';
 
 describe('service logger', () => {
   it('writes JSON lines with level, time and message', () => {
-    const out = capture();
+    const out = captureLogs();
     out.logger.info({ batch: 'b1' }, 'batch created');
-    expect(out.lines).toEqual([expect.objectContaining({ level: 30, msg: 'batch created', batch: 'b1', time: expect.any(Number) })]);
+    expect(out.lines()).toEqual([expect.objectContaining({ level: 30, msg: 'batch created', batch: 'b1', time: expect.any(Number) })]);
   });
 
   it('never writes a card key, whatever field or depth it is logged under', async () => {
@@ -36,7 +17,7 @@ describe('service logger', () => {
     const uid = Uint8Array.from([4, 1, 2, 3, 4, 5, 6]);
     const cardKey = await store.cardKey({ keySet: 'pacs', version: 1, keyRef: 1, uid, aid: 0xf52a01, systemIdentifier: new Uint8Array(0) });
     const hex = toHex(cardKey);
-    const out = capture();
+    const out = captureLogs();
     out.logger.info({ key: hex, uid: toHex(uid) }, 'top level');
     out.logger.info({ door: { key: hex, keys: [hex], cardKey: hex } }, 'one level down');
     out.logger.info({ call: { session: { sessionKey: hex, apdu: hex, response: hex } } }, 'two levels down');
@@ -45,7 +26,7 @@ describe('service logger', () => {
 
     expect(out.text()).not.toContain(hex);
     expect(out.text().toLowerCase()).not.toContain(hex.toLowerCase());
-    const [top, one, two, child, traffic] = out.lines;
+    const [top, one, two, child, traffic] = out.lines();
     expect(top).toMatchObject({ key: REDACTED, uid: toHex(uid) }); // what is not secret stays
     expect(one.door).toEqual({ key: REDACTED, keys: REDACTED, cardKey: REDACTED });
     expect(two.call).toEqual({ session: { sessionKey: REDACTED, apdu: REDACTED, response: REDACTED } });
@@ -56,11 +37,9 @@ describe('service logger', () => {
   });
 
   it('logs nothing below its level', () => {
-    const chunks: string[] = [];
-    const logger = createLogger({ level: 'warn', destination: new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c.toString()), done()) }) });
-    logger.info('not shown');
-    logger.warn('shown');
-    expect(chunks.join('')).not.toContain('not shown');
-    expect(chunks.join('')).toContain('shown');
+    const out = captureLogs('warn');
+    out.logger.info('not shown');
+    out.logger.warn('shown');
+    expect(out.messages()).toEqual(['shown']);
   });
 });
