@@ -137,9 +137,9 @@ export class VirtualCardStore {
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) throw invalidArgument('page_size', `must be 1..${MAX_PAGE_SIZE}, got ${pageSize}`);
     const filterKey = JSON.stringify({ s: filter.stationId ?? null });
     const after = decodePageToken(page.pageToken ?? '', filterKey);
-    const where = filter.stationId === undefined ? 'id > ?' : 'station_id = ? AND id > ?';
-    const params = filter.stationId === undefined ? [after] : [filter.stationId, after];
-    const rows = this.#db.prepare(`SELECT ${INFO_COLUMNS} FROM virtual_cards WHERE ${where} ORDER BY id LIMIT ?`).all(...params, pageSize + 1) as CardRow[];
+    const rows = (
+      filter.stationId === undefined ? this.#sql.page.all(after, pageSize + 1) : this.#sql.stationPage.all(filter.stationId, after, pageSize + 1)
+    ) as CardRow[];
     const cards = rows.slice(0, pageSize).map(toInfo);
     return { cards, nextPageToken: rows.length > pageSize ? encodePageToken(cards[cards.length - 1].id, filterKey) : '' };
   }
@@ -303,12 +303,16 @@ function isUidTaken(e: unknown): boolean {
   return e instanceof Error && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE' && e.message.includes('virtual_cards.uid');
 }
 
-function statements(db: Database): Record<'insert' | 'info' | 'infoByUid' | 'row' | 'image' | 'delete' | 'setFaults' | 'saveState', Statement> {
+type StatementName = 'insert' | 'info' | 'infoByUid' | 'page' | 'stationPage' | 'row' | 'image' | 'delete' | 'setFaults' | 'saveState';
+
+function statements(db: Database): Record<StatementName, Statement> {
   return {
     insert: db.prepare(`INSERT INTO virtual_cards (id, uid, capacity_bytes, random_uid, application_ids, tear_at_write, delay_ms, station_id, created_at, image)
       VALUES (@id, @uid, @capacity_bytes, @random_uid, @application_ids, @tear_at_write, @delay_ms, @station_id, @created_at, @image)`),
     info: db.prepare(`SELECT ${INFO_COLUMNS} FROM virtual_cards WHERE id = ?`),
     infoByUid: db.prepare(`SELECT ${INFO_COLUMNS} FROM virtual_cards WHERE uid = ?`),
+    page: db.prepare(`SELECT ${INFO_COLUMNS} FROM virtual_cards WHERE id > ? ORDER BY id LIMIT ?`),
+    stationPage: db.prepare(`SELECT ${INFO_COLUMNS} FROM virtual_cards WHERE station_id = ? AND id > ? ORDER BY id LIMIT ?`),
     row: db.prepare('SELECT * FROM virtual_cards WHERE id = ?'),
     image: db.prepare('SELECT image FROM virtual_cards WHERE id = ?').pluck(),
     delete: db.prepare('DELETE FROM virtual_cards WHERE id = ?'),

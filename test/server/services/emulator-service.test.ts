@@ -175,4 +175,10 @@ describe('EmulatorService', () => {
   ])('%s of an unknown card: NOT_FOUND naming card_id', async (_, call) => {
     expect(await failure(() => call(randomUUID()))).toEqual({ code: status.NOT_FOUND, field: 'card_id' });
   });
+
+  it('answers UNAVAILABLE once the store is closed (the service is stopping)', async () => {
+    const { card } = await client.createVirtualCard({});
+    store.close();
+    expect(await failure(() => client.getVirtualCard({ cardId: card!.id }))).toMatchObject({ code: status.UNAVAILABLE });
+  });
 });
