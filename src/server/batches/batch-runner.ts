@@ -7,6 +7,7 @@ import { doorCheck } from '../../encoder/door/authenticator.js';
 import type { KeyStore } from '../../encoder/keys/index.js';
 import { PersonalizationError } from '../../encoder/personalize/personalization-error.js';
 import { personalize } from '../../encoder/personalize/personalizer.js';
+import { TransportError } from '../../encoder/transport-error.js';
 import type { Profile } from '../../gen/desfirepacs/v1/profile_pb.js';
 import { runWithAudit } from '../audit-context.js';
 import { isJournalError, type Journal } from '../journal/index.js';
@@ -32,6 +33,12 @@ export interface EncodeInput {
   readonly stationId: string;
   /** Checked before a card number is taken; a card once claimed runs to its end (its link fails fast if the card goes). */
   readonly signal: AbortSignal;
+  /**
+   * Tries the card again at once while its link fails, up to this many tries in all (default 1).
+   * For cards that stay in the field, as a virtual card that lost power at a write and powers up
+   * at the next command; each failed try is journalled.
+   */
+  readonly attempts?: number;
 }
 
 export interface EncodeOutcome {
@@ -110,18 +117,26 @@ export class BatchRunner {
     });
     if (claimed === undefined) throw new NoCardLeft(batch.id);
     const log = this.#logger.child({ batch: batch.id, card: claimed.id, station: input.stationId });
-    const card = claimed.state === 'pending' || claimed.state === 'failed' ? this.#setState(claimed, 'encoding', input.stationId) : claimed;
-    let outcome: EncodeOutcome;
-    try {
-      const changed = await this.#personalize(card, profile, input);
-      outcome = { card: this.#setState(card, 'encoded', input.stationId), changed };
-      log.info({ changed: changed.length }, 'card encoded');
-    } catch (e) {
-      outcome = this.#failed(card, e, input.stationId);
-      log.warn({ state: outcome.card.state, failure: outcome.failure }, 'card not encoded');
+    let tried = await this.#attempt(claimed, profile, input, log);
+    for (let tries = 1; tries < (input.attempts ?? 1) && tried.linkLost; tries++) {
+      tried = await this.#attempt(tried.outcome.card, profile, input, log);
     }
     this.#completeIfDone(batch.id);
-    return outcome;
+    return tried.outcome;
+  }
+
+  /** One try at the card, journalled; `linkLost` when it failed because the card's link failed. */
+  async #attempt(claimed: CardRecord, profile: Profile, input: EncodeInput, log: Logger): Promise<{ outcome: EncodeOutcome; linkLost: boolean }> {
+    const card = claimed.state === 'pending' || claimed.state === 'failed' ? this.#setState(claimed, 'encoding', input.stationId) : claimed;
+    try {
+      const changed = await this.#personalize(card, profile, input);
+      log.info({ changed: changed.length }, 'card encoded');
+      return { outcome: { card: this.#setState(card, 'encoded', input.stationId), changed }, linkLost: false };
+    } catch (e) {
+      const outcome = this.#failed(card, e, input.stationId);
+      log.warn({ state: outcome.card.state, failure: outcome.failure }, 'card not encoded');
+      return { outcome, linkLost: outcome.card.state === 'failed' && e instanceof TransportError };
+    }
   }
 
   /** The batch named; else the batch the card already has a number in; else the oldest open batch with numbers left. */
