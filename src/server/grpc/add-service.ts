@@ -12,7 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ActiveCalls, ShuttingDown } from './active-calls.js';
-import { toServiceError } from './error-status.js';
+import { toServiceError, type MappedError } from './error-status.js';
 import { serviceDefinition } from './service-definition.js';
 import type { CallContext, ServiceImpl } from './service-impl.js';
 
@@ -50,7 +50,7 @@ function adapt(method: DescMethod, fn: (...args: never[]) => Promise<unknown>, h
       log.debug({ code: 'OK', ms: Math.round(performance.now() - started) }, 'call done');
       return result;
     } catch (e) {
-      const mapped = e instanceof ShuttingDown ? { error: { code: GrpcStatus.UNAVAILABLE, details: e.message }, unexpected: false } : toServiceError(e);
+      const mapped = abortStatus(controller.signal, e) ?? toServiceError(e);
       if (mapped.unexpected) log.error({ err: e }, 'call failed unexpectedly');
       else log.info({ code: GrpcStatus[mapped.error.code!], details: mapped.error.details, ms: Math.round(performance.now() - started) }, 'call refused');
       fail(mapped.error);
@@ -99,4 +99,14 @@ function adapt(method: DescMethod, fn: (...args: never[]) => Promise<unknown>, h
     default:
       throw new Error(`${method.name}: client-streaming methods are not used by this service`);
   }
+}
+
+/**
+ * A call ended by its own abort signal: the service shutting down is UNAVAILABLE (clients retry
+ * elsewhere); a client that cancelled or whose deadline passed is CANCELLED (nobody reads it).
+ */
+function abortStatus(signal: AbortSignal, e: unknown): MappedError | undefined {
+  if (e instanceof ShuttingDown) return { error: { code: GrpcStatus.UNAVAILABLE, details: e.message }, unexpected: false };
+  if (signal.aborted && e === signal.reason) return { error: { code: GrpcStatus.CANCELLED, details: 'call cancelled' }, unexpected: false };
+  return undefined;
 }
