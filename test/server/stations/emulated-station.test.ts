@@ -6,7 +6,7 @@ import { StationRegistry } from '../../../src/server/stations/station-registry.j
 import { Journal } from '../../../src/server/journal/index.js';
 import { steppingClock } from '../journal/support.js';
 import { atDoor, batchCards, genericPacs, keyStoreFor, runnerFor, silentLogger } from '../batches/support.js';
-import { completion, nextEvent } from './support.js';
+import { completion, nextEvent } from './support/events.js';
 
 const PROFILE = 'generic-pacs-v1';
 

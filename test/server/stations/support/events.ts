@@ -1,4 +1,4 @@
-import type { BatchEvent, BatchEvents } from '../../../src/server/batches/batch-events.js';
+import type { BatchEvent, BatchEvents } from '../../../../src/server/batches/batch-events.js';
 
 /** Resolves with the first event `accept` takes (events published from now on). */
 export function nextEvent(events: BatchEvents, accept: (event: BatchEvent) => boolean): Promise<BatchEvent> {
