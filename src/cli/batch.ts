@@ -150,7 +150,7 @@ function failed(error: unknown, command: BatchCommand, server: string, source: C
     const failure = describeCallFailure(error, server);
     io.error(`${prefix} ${failure.message}`);
     const index = /^cards\[(\d+)\]/.exec(failure.field ?? '')?.[1];
-    if (index !== undefined && source !== undefined) io.error(`  cards[${index}] is ${source.describe(Number(index))}`);
+    if (index !== undefined && source !== undefined && Number(index) < source.cards.length) io.error(`  cards[${index}] is ${source.describe(Number(index))}`);
     return failure.exitCode;
   }
   if (isProfileError(error)) {

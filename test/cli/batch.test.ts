@@ -375,6 +375,29 @@ describe('desfire-pacs batch watch', () => {
     expect(encoder.requests('cancelBatch')).toEqual([]);
   });
 
+  it('without an interrupt of the caller, SIGINT stops watching; its handler is there only while watching', async () => {
+    const encoder = await fake({
+      watchBatch: async (_request, send, context) => {
+        await send({ batch: running(3) });
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      },
+    });
+    const listeners = process.listenerCount('SIGINT');
+    let during = -1;
+    const { run } = harness({
+      interrupt: undefined,
+      write: (line) => {
+        if (!line.startsWith('batch b1: 30%')) return;
+        during = process.listenerCount('SIGINT');
+        // Only the listeners hear this; no signal reaches the test process.
+        process.emit('SIGINT');
+      },
+    });
+    expect(await run('watch', 'b1', '--server', encoder.address)).toBe(130);
+    expect(during).toBe(listeners + 1);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+  });
+
   it('an unknown batch is NOT_FOUND, exit 2', async () => {
     const encoder = await fake({
       watchBatch: async (request) => {

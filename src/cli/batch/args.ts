@@ -23,16 +23,18 @@ commands:
       --cards <file>          the cards from a file: .csv with a header line naming the columns
                               card_number, valid_from, valid_to, site_code; or .json / .yaml with
                               a list of cards under "cards" (fields as in a card data file)
-      --valid-from <time>     first valid second, RFC 3339 (2026-01-01T00:00:00Z)   for every card;
-      --valid-to <time>       last valid second, RFC 3339                           with --cards,
-      --site-code <n>         site code (default: the profile's)                    for cards without one
+      --valid-from <time>     first valid second, RFC 3339 (2026-01-01T00:00:00Z)
+      --valid-to <time>       last valid second, RFC 3339
+      --site-code <n>         site code (default: the profile's)
+                              these three go to every numbered card; with --cards, to the cards
+                              that leave them out
       --watch                 then watch it
   watch <id>                  the batch's progress until it ends; Ctrl-C stops watching, not the batch
   list                        batches, newest first
-      --state <state>         only ${stateNames(BatchStateSchema).join(', ')} ones
+      --state <state>         only batches in this state: ${stateNames(BatchStateSchema).join(', ')}
   cancel <id>                 stop handing out the batch's card numbers (cards on a station are finished)
   cards <id>                  the batch's cards: card number, UID, state, detail
-      --state <state>         only ${stateNames(CardStateSchema).join(', ')} ones
+      --state <state>         only cards in this state: ${stateNames(CardStateSchema).join(', ')}
 
 options:
   --server <host:port>        the service (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})

@@ -98,7 +98,10 @@ function parseCsv(text: string, subject: string): Parsed {
   return { cards, where: (index) => `line ${rows[index]?.number}` };
 }
 
-/** A CSV line's cells, trimmed; a cell in double quotes (as spreadsheets write them) is unquoted. */
+/**
+ * A CSV line's cells, trimmed; a cell in double quotes (as spreadsheets write them) is unquoted.
+ * Card data holds numbers and times only, so no cell has a comma of its own.
+ */
 function cells(line: string): string[] {
   return line.split(',').map((cell) => {
     const trimmed = cell.trim();
