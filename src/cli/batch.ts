@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
 import { toHex } from '../desfire/bytes.js';
 import { isProfileError } from '../encoder/profile/index.js';
-import { BatchStateSchema, CardStateSchema, EncoderService, type Batch } from '../gen/desfirepacs/v1/encoder_pb.js';
+import { BatchStateSchema, CardStateSchema, EncoderService } from '../gen/desfirepacs/v1/encoder_pb.js';
 import { serviceClient } from '../server/grpc/client.js';
 import { MAX_PAGE_SIZE } from '../server/grpc/validate.js';
 import { BATCH_USAGE, parseBatchArgs, UsageError, type BatchCommand, type CardsSpec } from './batch/args.js';
 import { describeCallFailure, isServiceError } from './batch/call-failure.js';
 import { cardsFromFile, numberedCards, type CardSource } from './batch/card-source.js';
 import { allPages } from './batch/pages.js';
+import { NO_COUNTS, tally } from './batch/progress.js';
 import { stateName } from './batch/states.js';
 import { formatTable } from './batch/table.js';
 import { watchBatch, type EncoderClient } from './batch/watch.js';
@@ -118,7 +119,7 @@ async function list(client: EncoderClient, state: number, io: BatchIo): Promise<
 
 async function cancel(client: EncoderClient, batchId: string, io: BatchIo): Promise<number> {
   const { batch } = await client.cancelBatch({ batchId });
-  io.write(`batch ${batchId} cancelled: ${tally(batch)}; stations finish the cards they are on`);
+  io.write(`batch ${batchId} cancelled: ${tally(batch?.counts ?? NO_COUNTS)}; stations finish the cards they are on`);
   return 0;
 }
 
@@ -131,11 +132,6 @@ async function cards(client: EncoderClient, batchId: string, state: number, io: 
   const rows = all.map((c) => [String(c.cardNumber), c.uid.length === 0 ? '-' : toHex(c.uid), stateName(CardStateSchema, c.state), c.detail]);
   for (const line of formatTable(['CARD NUMBER', 'UID', 'STATE', 'DETAIL'], rows, [0])) io.write(line);
   return 0;
-}
-
-function tally(batch: Batch | undefined): string {
-  const c = batch?.counts;
-  return `${c?.encoded ?? 0}/${c?.total ?? 0} encoded, ${c?.failed ?? 0} failed, ${c?.refused ?? 0} refused`;
 }
 
 /** `2026-11-25T14:03:11Z`; `-` when unknown. */

@@ -3,6 +3,9 @@ import type { CardCounts } from '../../gen/desfirepacs/v1/encoder_pb.js';
 /** The counts progress is drawn from. */
 export type Counts = Pick<CardCounts, 'total' | 'encoded' | 'failed' | 'refused'>;
 
+/** A batch message without counts has none yet. */
+export const NO_COUNTS: Counts = Object.freeze({ total: 0, encoded: 0, failed: 0, refused: 0 });
+
 /** Encoding speed while watching; each part undefined until it can be known. */
 export interface Speed {
   readonly cardsPerSecond?: number;
@@ -49,11 +52,16 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
+/** `40/100 encoded, 2 failed, 1 refused`. */
+export function tally(counts: Counts): string {
+  return `${counts.encoded}/${counts.total} encoded, ${counts.failed} failed, ${counts.refused} refused`;
+}
+
 /** `40/100 encoded, 2 failed, 1 refused, 3.2 cards/s, ETA 0:19` (the speed as `--` while unknown). */
 export function progressText(counts: Counts, speed: Speed): string {
   const rate = speed.cardsPerSecond === undefined ? '--' : speed.cardsPerSecond < 10 ? speed.cardsPerSecond.toFixed(1) : String(Math.round(speed.cardsPerSecond));
   const eta = speed.etaSeconds === undefined ? '--' : formatDuration(speed.etaSeconds);
-  return `${counts.encoded}/${counts.total} encoded, ${counts.failed} failed, ${counts.refused} refused, ${rate} cards/s, ETA ${eta}`;
+  return `${tally(counts)}, ${rate} cards/s, ETA ${eta}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { BatchState, EncoderService, type Batch, type WatchBatchResponse } from '../../gen/desfirepacs/v1/encoder_pb.js';
 import type { ServiceClient } from '../../server/grpc/client.js';
 import { isServiceError } from './call-failure.js';
-import { formatDuration, progressBar, progressLogLine, speedOf, tenths, type Counts, type Sample, type Speed } from './progress.js';
+import { formatDuration, NO_COUNTS, progressBar, progressLogLine, speedOf, tally, tenths, type Counts, type Sample, type Speed } from './progress.js';
 
 export type EncoderClient = ServiceClient<typeof EncoderService>;
 
@@ -24,8 +24,6 @@ export const WATCH_EXIT = { completed: 0, failedCards: 1, cancelled: 4, interrup
 /** A terminal is redrawn at most this often: a batch of fast stations sends hundreds of events a second. */
 const REDRAW_EVERY_MS = 100;
 
-const NO_COUNTS: Counts = { total: 0, encoded: 0, failed: 0, refused: 0 };
-
 /**
  * Follows WatchBatch until the batch ends (the service then ends the stream) or `interrupt`
  * aborts, drawing progress, then prints a summary. Returns 0 when every card was encoded, 1 when
@@ -44,6 +42,8 @@ export async function watchBatch(client: EncoderClient, batchId: string, io: Wat
   let shown: { counts: Counts; speed: Speed } | undefined;
   let drawnAt = -Infinity;
   let loggedTenths = -1;
+  /** Ended by the interrupt (a batch that ended first is summarized as it ended). */
+  let stopped = false;
   const draw = (counts: Counts, speed: Speed) => io.redraw?.(`\r${progressBar(counts, speed)}\x1b[K`);
   try {
     for await (const message of stream as AsyncIterable<WatchBatchResponse>) {
@@ -65,6 +65,7 @@ export async function watchBatch(client: EncoderClient, batchId: string, io: Wat
     }
   } catch (e) {
     if (!(io.interrupt.aborted && isServiceError(e) && e.code === GrpcStatus.CANCELLED)) throw e;
+    stopped = true;
   } finally {
     io.interrupt.removeEventListener('abort', stop);
     // The last state, whatever the redraw rate skipped, and the line ended for what follows.
@@ -73,7 +74,7 @@ export async function watchBatch(client: EncoderClient, batchId: string, io: Wat
       io.redraw('\n');
     }
   }
-  if (io.interrupt.aborted) {
+  if (stopped) {
     io.write(`stopped watching; batch ${batchId} goes on (follow it again with: desfire-pacs batch watch ${batchId})`);
     return WATCH_EXIT.interrupted;
   }
@@ -82,19 +83,18 @@ export async function watchBatch(client: EncoderClient, batchId: string, io: Wat
 
 function summarize(batchId: string, batch: Batch | undefined, io: WatchIo): number {
   const counts = batch?.counts ?? NO_COUNTS;
-  const tally = `${counts.encoded}/${counts.total} encoded, ${counts.failed} failed, ${counts.refused} refused`;
   switch (batch?.state) {
     case BatchState.COMPLETED: {
-      io.write(`batch ${batchId} completed${took(batch.createdAt, batch.finishedAt)}: ${tally}`);
+      io.write(`batch ${batchId} completed${took(batch.createdAt, batch.finishedAt)}: ${tally(counts)}`);
       if (counts.encoded === counts.total) return WATCH_EXIT.completed;
       io.write(`the failed cards: desfire-pacs batch cards ${batchId} --state failed`);
       return WATCH_EXIT.failedCards;
     }
     case BatchState.CANCELLED:
-      io.write(`batch ${batchId} cancelled: ${tally}; ${counts.total - counts.encoded - counts.failed} card numbers not encoded`);
+      io.write(`batch ${batchId} cancelled: ${tally(counts)}; ${counts.total - counts.encoded - counts.failed} card numbers not encoded`);
       return WATCH_EXIT.cancelled;
     default:
-      io.write(`the service ended the watch before batch ${batchId} finished (${tally})`);
+      io.write(`the service ended the watch before batch ${batchId} finished (${tally(counts)})`);
       return WATCH_EXIT.failedCards;
   }
 }
