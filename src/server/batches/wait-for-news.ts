@@ -1,12 +1,12 @@
-import type { BatchEvents } from '../batches/batch-events.js';
+import type { BatchEvent, BatchEvents } from './batch-events.js';
 
 /**
- * Waits, without polling in a loop, until something may have given an idle station work: any
- * batch or card change in this process (a new batch, a number given back), or `pollMs` passing
- * (another process sharing the journal may have added work), or `signal` aborting (stop).
- * Resolves in every case; leaves no timer or listener behind.
+ * Waits, without polling in a loop, for news: the next event `accept` takes (by default any: a
+ * new batch, a number given back), or `pollMs` passing (another process sharing the journal may
+ * have changed it), or `signal` aborting. Resolves in every case; leaves no timer or listener
+ * behind.
  */
-export function idleWait(events: BatchEvents, pollMs: number, signal: AbortSignal): Promise<void> {
+export function waitForNews(events: BatchEvents, pollMs: number, signal: AbortSignal, accept: (event: BatchEvent) => boolean = () => true): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
@@ -16,7 +16,9 @@ export function idleWait(events: BatchEvents, pollMs: number, signal: AbortSigna
       resolve();
     };
     const timer = setTimeout(done, pollMs);
-    const unsubscribe = events.subscribe(done);
+    const unsubscribe = events.subscribe((event) => {
+      if (accept(event)) done();
+    });
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -4,7 +4,7 @@ import type { Transport } from '../../desfire/transport.js';
 import type { BatchRunner } from '../batches/batch-runner.js';
 import { NoCardLeft } from '../batches/no-card-left.js';
 import type { Journal } from '../journal/index.js';
-import { idleWait } from './idle-wait.js';
+import { waitForNews } from '../batches/wait-for-news.js';
 import type { Station } from './station.js';
 import type { StationRegistry } from './station-registry.js';
 
@@ -81,7 +81,7 @@ export class EmulatedStation implements Station {
       while (!this.#stopping) {
         if (this.#o.journal.nextOpenBatch() === undefined) {
           this.#seen('idle');
-          await idleWait(this.#o.runner.events, this.#o.idlePollMs ?? 2000, this.#stop.signal);
+          await waitForNews(this.#o.runner.events, this.#o.idlePollMs ?? 2000, this.#stop.signal);
           continue;
         }
         const card = this.#spare ?? this.#o.cards.create({ stationId: this.id });
@@ -126,7 +126,7 @@ export class EmulatedStation implements Station {
       // Not the card's fault (a batch cancelled meanwhile, a missing profile or key set): wait before trying anew, so a lasting cause is no busy loop.
       this.#log.warn({ err: e }, 'no card number for the station\'s card');
       this.#seen(`waiting: ${e instanceof Error ? e.message : String(e)}`);
-      await idleWait(this.#o.runner.events, this.#o.idlePollMs ?? 2000, this.#stop.signal);
+      await waitForNews(this.#o.runner.events, this.#o.idlePollMs ?? 2000, this.#stop.signal);
       return false;
     }
   }
