@@ -9,3 +9,4 @@ export { serveRelay, type ReaderHostOptions, type RelayStream } from './serve-re
 export { runTimedExchange } from './timed-exchange.js';
 export { presentCard } from './present-card.js';
 export type { RelayCommand, RelayRequest, RelayResponse } from './relay-messages.js';
+export { openPcscReader, type CardReader } from './card-reader.js';

@@ -17,8 +17,8 @@ import { FIELD_METADATA } from '../../../src/server/grpc/error-status.js';
 import type { CardRecord } from '../../../src/server/journal/records.js';
 import { relaySettings } from '../../../src/server/relay/relay-settings.js';
 import { encodeStream, type EncodeOutcome, type EncodeStreamDeps } from '../../../src/server/services/encode-stream.js';
-import type { ServiceImpl } from '../../../src/server/grpc/service-impl.js';
 import { blankCard } from '../relay/support/cards.js';
+import { encodeOnly } from '../relay/support/relay-service.js';
 import { silentLogger, startServer, type TestServer } from '../relay/support/server.js';
 
 const RECORD: CardRecord = {
@@ -50,9 +50,7 @@ afterEach(async () => {
 /** EncoderService with only Encode implemented, by `encodeCard`. */
 async function serve(encode: (input: EncodeInput) => Promise<EncodeOutcome>, seen: string[] = []): Promise<ServiceClient<typeof EncoderService>> {
   const handler = encodeStream({ encodeCard: encode, relay: relaySettings({ apduTimeoutMs: 500 }), logger: silentLogger, stationSeen: (id, activity) => seen.push(`${id}: ${activity}`) });
-  const unimplemented = () => Promise.reject(new ApiError(GrpcStatus.UNIMPLEMENTED, 'not in this test'));
-  const impl = Object.fromEntries(EncoderService.methods.map((m) => [m.localName, m.localName === 'encode' ? handler : unimplemented])) as unknown as ServiceImpl<typeof EncoderService>;
-  server = await startServer((s, hooks) => addService(s, EncoderService, impl, hooks));
+  server = await startServer((s, hooks) => addService(s, EncoderService, encodeOnly(handler), hooks));
   client = serviceClient(EncoderService, server.address);
   return client;
 }
