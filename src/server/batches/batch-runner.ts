@@ -1,3 +1,4 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
 import { isDesfireError, type DesfireError } from '../../desfire/errors.js';
 import type { Transport } from '../../desfire/transport.js';
@@ -8,7 +9,7 @@ import type { KeyStore } from '../../encoder/keys/index.js';
 import { PersonalizationError } from '../../encoder/personalize/personalization-error.js';
 import { personalize } from '../../encoder/personalize/personalizer.js';
 import { TransportError } from '../../encoder/transport-error.js';
-import type { Profile } from '../../gen/desfirepacs/v1/profile_pb.js';
+import type { CardData, Profile } from '../../gen/desfirepacs/v1/profile_pb.js';
 import { runWithAudit } from '../audit-context.js';
 import { isJournalError, type Journal } from '../journal/index.js';
 import type { BatchRecord, CardRecord, CardState } from '../journal/records.js';
@@ -162,9 +163,10 @@ export class BatchRunner {
   /** Plans and personalizes the card; the steps that changed it. The card keys are wiped afterwards. */
   async #personalize(card: CardRecord, profile: Profile, input: EncodeInput): Promise<readonly string[]> {
     const cardProfile = profileForCard(profile, card.keySet!, card.keyVersion!);
-    const plan = await planCard(cardProfile, cardDataOf(card), this.#keyStore, input.uid);
+    const data = cardDataOf(card);
+    const plan = await planCard(cardProfile, data, this.#keyStore, input.uid);
     try {
-      const door = doorConfigOf(cardProfile, this.#keyStore, this.#door);
+      const door = doorConfigOf(cardProfile, this.#keyStore, { ...this.#door, now: withinValidity(data, this.#door.now ?? (() => new Date())) });
       const result = await personalize({
         client: new DesfireClient(input.transport),
         uid: input.uid,
@@ -210,4 +212,20 @@ export class BatchRunner {
     const completed = this.#journal.completeIfDone(batchId);
     if (completed) this.events.publish({ kind: 'batch', batch: completed });
   }
+}
+
+/**
+ * The verification step's clock: now, moved into the card's validity. The step proves the card
+ * is encoded right (keys, layout, credential), as a door reads it; cards are often issued before
+ * their validity starts, and a door's "not yet valid" would fail them for the wrong reason.
+ */
+function withinValidity(card: CardData, now: () => Date): () => Date {
+  const from = card.validFrom ? timestampDate(card.validFrom) : undefined;
+  const to = card.validTo ? timestampDate(card.validTo) : undefined;
+  return () => {
+    const t = now();
+    if (from !== undefined && t < from) return from;
+    if (to !== undefined && t > to) return to;
+    return t;
+  };
 }

@@ -1,11 +1,15 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../../src/desfire/bytes.js';
 import { factoryState } from '../../../src/emulator/factory.js';
 import { InProcessTransport } from '../../../src/emulator/in-process-transport.js';
 import { VirtualCard } from '../../../src/emulator/virtual-card.js';
+import { CardDataSchema } from '../../../src/gen/desfirepacs/v1/profile_pb.js';
 import type { BatchEvent } from '../../../src/server/batches/batch-events.js';
 import type { BatchRunner } from '../../../src/server/batches/batch-runner.js';
+import { cardDataText } from '../../../src/server/batches/card-data.js';
 import { profileForCard } from '../../../src/server/batches/card-profile.js';
 import { NoCardLeft } from '../../../src/server/batches/no-card-left.js';
 import { isJournalError, Journal } from '../../../src/server/journal/index.js';
@@ -142,6 +146,18 @@ describe('BatchRunner: cards for a batch', () => {
     expect((await atDoor(profile, keyStore, transport, card.uid)).granted).toBe(false); // a "pacs" door
     const siteB = await atDoor(profileForCard(profile, 'site-b', 1), keyStore, transport, card.uid);
     expect(siteB).toMatchObject({ granted: true, keySet: 'site-b' });
+  });
+
+  it('encodes cards whose validity starts later (the verification checks the card within its validity)', async () => {
+    const journal = journalInMemory();
+    const keyStore = keyStoreFor(journal);
+    const runner = await runnerFor(journal, keyStore);
+    const later = create(CardDataSchema, { cardNumber: 1n, validFrom: timestampFromDate(new Date('2035-01-01T00:00:00Z')), validTo: timestampFromDate(new Date('2040-01-01T00:00:00Z')) });
+    journal.createBatch({ profile: PROFILE, keySet: 'pacs', cards: [{ cardNumber: 1n, data: cardDataText(later) }] });
+    const { card, transport } = blankCard(5);
+    expect((await runner.encodeCard({ transport, uid: card.uid, stationId: 's', signal: never })).card.state).toBe('encoded');
+    // a door in 2027 says so
+    expect(await atDoor(await genericPacs(), keyStore, transport, card.uid)).toMatchObject({ granted: false, reason: 'not-yet-valid' });
   });
 
   it('takes the named batch, else the card\'s own, else the oldest open batch with numbers left', async () => {
