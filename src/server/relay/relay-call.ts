@@ -2,12 +2,11 @@ import type { Readable } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { TransportError } from '../../encoder/transport-error.js';
-import { ShuttingDown } from '../grpc/active-calls.js';
 import { ApiError, invalidArgument } from '../grpc/api-error.js';
+import { requestName, type RelayRequest, type RelayResponse } from '../../relay/relay-messages.js';
 import type { CallContext } from '../grpc/service-impl.js';
 import type { PresentedCard } from './card-presented.js';
 import { nextMessage } from './next-message.js';
-import { requestName, type RelayRequest, type RelayResponse } from '../../relay/relay-messages.js';
 import type { RelaySettings } from './relay-settings.js';
 import { RelayStalled, RelayTransport } from './relay-transport.js';
 
@@ -32,8 +31,8 @@ export interface RelayFlow<Start, Opened extends { readonly card: PresentedCard 
  * Serves one relay stream: waits for the start message, runs the flow over a RelayTransport and
  * sends its result as the last message. A reader host that stops answering (per APDU, or the
  * whole stream past `streamTimeoutMs`) ends the stream with DEADLINE_EXCEEDED instead of a
- * result; a client cancel or a shutdown ends it at once. Every timer and listener is gone when
- * this returns.
+ * result; a client cancel or a shutdown ends it at once, with the call signal's own reason (the
+ * adapter maps it). Every timer and listener is gone when this returns.
  */
 export async function serveRelayCall<Start, Opened extends { readonly card: PresentedCard }, Result>(
   call: RelayCall<Start, Result>,
@@ -92,7 +91,7 @@ async function startMessage<Start>(requests: AsyncIterator<RelayRequest<Start>>,
     case 'timeout':
       throw new ApiError(GrpcStatus.DEADLINE_EXCEEDED, `no start message within ${timeoutMs} ms`);
     case 'aborted':
-      throw abortError(next.reason);
+      throw next.reason;
     case 'error':
       throw new TransportError(`the relay stream failed before its start message`, { cause: next.error });
   }
@@ -105,7 +104,7 @@ async function startMessage<Start>(requests: AsyncIterator<RelayRequest<Start>>,
 async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, logger: Logger): Promise<T> {
   let onAbort: () => void = () => {};
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortError(signal.reason));
+    onAbort = () => reject(signal.reason as Error);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
   });
@@ -115,10 +114,4 @@ async function untilAborted<T>(work: Promise<T>, signal: AbortSignal, logger: Lo
     signal.removeEventListener('abort', onAbort);
     if (signal.aborted) work.catch((e: unknown) => logger.debug({ err: e }, 'relay flow ended after its stream was aborted'));
   }
-}
-
-/** What an aborted stream ends with: the deadline's or the shutdown's own error, else CANCELLED. */
-function abortError(reason: unknown): Error {
-  if (reason instanceof ApiError || reason instanceof ShuttingDown) return reason;
-  return new ApiError(GrpcStatus.CANCELLED, reason instanceof Error ? reason.message : 'the call was cancelled');
 }

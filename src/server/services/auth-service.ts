@@ -18,8 +18,8 @@ import type { RelaySettings } from '../relay/relay-settings.js';
 
 export interface AuthServiceDeps {
   readonly keyStore: KeyStore;
-  /** Profiles by name; `get` throws ApiError NOT_FOUND for an unknown one. */
-  readonly profiles: { get(name: string): Profile };
+  /** Profiles by name; `get` throws ApiError NOT_FOUND for an unknown one, naming `field` when given. */
+  readonly profiles: { get(name: string, field?: string): Profile };
   /** The profile of a start message that names none. */
   readonly defaultProfile: string;
   readonly relay: RelaySettings;
@@ -65,8 +65,9 @@ export function authService(deps: AuthServiceDeps): ServiceImpl<typeof AuthServi
   const open = (start: AuthenticateStart): DoorRequest => {
     const card = presentedCard(start.card, 'start.card');
     const doorId = limitText(start.doorId, 'start.door_id', MAX_DOOR_ID);
-    const name = optionalName(start.profile, 'start.profile') ?? deps.defaultProfile;
-    return { card, doorId, profile: deps.profiles.get(name) };
+    const named = optionalName(start.profile, 'start.profile');
+    const profile = named === undefined ? deps.profiles.get(deps.defaultProfile) : deps.profiles.get(named, 'start.profile');
+    return { card, doorId, profile };
   };
   return {
     authenticate: (requests, send, context) =>

@@ -135,7 +135,7 @@ describe('AuthService.Authenticate over loopback gRPC', () => {
     const { client } = await serve();
     let sent = 0;
     const card: Transport = { card: { uid: Uint8Array.of(4, 1, 2, 3, 4, 5, 6) }, transceive: () => (sent++, Promise.reject(new Error('not reached'))) };
-    expect((await rejection(authenticateCard(client, card, { profile: 'nope' }))).code).toBe(GrpcStatus.NOT_FOUND);
+    expect(await rejection(authenticateCard(client, card, { profile: 'nope' }))).toMatchObject({ code: GrpcStatus.NOT_FOUND, field: 'start.profile' });
     expect(sent).toBe(0);
   });
 

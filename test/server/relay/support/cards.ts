@@ -20,11 +20,11 @@ export async function genericProfile(): Promise<Profile> {
 }
 
 /** A profile lookup holding `profiles`, NOT_FOUND for any other name (as the service's registry). */
-export function profileRegistry(...profiles: Profile[]): { get(name: string): Profile } {
+export function profileRegistry(...profiles: Profile[]): { get(name: string, field?: string): Profile } {
   return {
-    get: (name) => {
+    get: (name, field = 'name') => {
       const found = profiles.find((p) => p.name === name);
-      if (!found) throw notFound(`no profile "${name}"`, 'profile');
+      if (!found) throw notFound(`no profile "${name}"`, field);
       return found;
     },
   };
