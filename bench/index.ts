@@ -3,6 +3,7 @@ import { cryptoBenchmarks } from './crypto.bench.js';
 import { emulatorBenchmarks, emulatorReadBenchmarks } from './emulator.bench.js';
 import { encoderBenchmarks } from './encoder.bench.js';
 import { printComparison, printRates } from './harness.js';
+import { batchBenchmarks, doorAuthBenchmarks, printBatchRows, printDoorAuthRows } from './service.bench.js';
 
 /** `npm run bench`: every benchmark of the project in one run, side by side with its baselines. */
 const write = (line: string) => process.stdout.write(`${line}\n`);
@@ -16,3 +17,9 @@ for (const row of await encoderBenchmarks()) {
   const perSecond = 1e9 / row.measurement.nsPerOp;
   write(`${row.name.padEnd(56)} ${perSecond.toFixed(0).padStart(7)} /s  (${(row.measurement.nsPerOp / 1000).toFixed(0)} µs each; reader side ${(100 * row.readerShare).toFixed(0)}%)`);
 }
+
+write('\n## door authentications relayed over gRPC on loopback (AuthService + reader hosts with virtual cards, one process)');
+printDoorAuthRows(await doorAuthBenchmarks({ streams: [1, 16, 64], windowMs: 3000, fallbackToleranceMs: 50 }), write);
+
+write('\n## batch throughput (CreateBatch over gRPC until completed; emulated stations, virtual cards in a file)');
+printBatchRows(await batchBenchmarks({ cards: 200, stations: [1, 2], journals: ['durable', 'memory'], capMs: 5000 }), write);

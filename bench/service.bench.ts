@@ -1,0 +1,39 @@
+import type { BatchRow } from './service/batch-throughput.js';
+import type { DoorAuthRow } from './service/door-auth.js';
+
+export { batchBenchmarks } from './service/batch-throughput.js';
+export { doorAuthBenchmarks } from './service/door-auth.js';
+
+const ms = (value: number) => (value >= 10 ? value.toFixed(0) : value.toFixed(value >= 1 ? 1 : 2));
+
+function tallyText(tally: ReadonlyMap<string, number>): string {
+  return [...tally].map(([what, n]) => `${n} ${what}`).join(', ');
+}
+
+/** One line per row: rate, latency, and every verdict that was not a grant, by reason. */
+export function printDoorAuthRows(rows: readonly DoorAuthRow[], write: (line: string) => void): void {
+  for (const row of rows) {
+    const total = row.granted + [...row.denied.values(), ...row.failed.values()].reduce((a, b) => a + b, 0);
+    const name = `${row.streams} reader stream${row.streams === 1 ? '' : 's'}, tolerance ${row.toleranceMs} ms`;
+    const verdicts = `granted ${row.granted}/${total}${row.denied.size > 0 ? `; DENIED ${tallyText(row.denied)}` : ''}${row.failed.size > 0 ? `; FAILED ${tallyText(row.failed)}` : ''}`;
+    write(
+      `${name.padEnd(40)} ${row.perSecond.toFixed(0).padStart(6)} /s  p50 ${ms(row.p50Ms).padStart(5)} ms  p99 ${ms(row.p99Ms).padStart(5)} ms  ${verdicts}  ` +
+        `(server time per relayed message: mean ${ms(row.serverMeanMs)} ms, p99 ${ms(row.serverP99Ms)} ms; ${row.messagesPerAuth.toFixed(0)} messages each)`,
+    );
+  }
+}
+
+/** One line per run: cards per second, and the batch's cards by state (every one should be encoded). */
+export function printBatchRows(rows: readonly BatchRow[], write: (line: string) => void): void {
+  for (const row of rows) {
+    const journal = row.journal === 'durable' ? 'journal in a file (synchronous=FULL)' : "journal ':memory:'";
+    const name = `${row.cards} cards, ${row.stations} station${row.stations === 1 ? '' : 's'}, ${journal}`;
+    const { encoded, failed, refused, pending, encoding } = row.counts;
+    const others = Object.entries({ failed, refused, pending, encoding }).filter(([, n]) => n > 0);
+    const state = row.completed ? 'completed' : 'NOT COMPLETED within the cap, cancelled';
+    write(
+      `${name.padEnd(62)} ${row.perSecond.toFixed(0).padStart(5)} cards/s  (${row.seconds.toFixed(1)} s; ${state}: encoded ${encoded}/${row.cards}` +
+        `${others.length > 0 ? `, ${others.map(([what, n]) => `${what} ${n}`).join(', ')}` : ''})`,
+    );
+  }
+}
