@@ -6,6 +6,7 @@ import { FileKeyStore, type ScryptParams } from '../encoder/keys/index.js';
 import { keyRefOf } from '../encoder/profile/profile-view.js';
 import type { Profile } from '../gen/desfirepacs/v1/profile_pb.js';
 import { currentAudit } from './audit-context.js';
+import { Closers } from './closers.js';
 import type { Environment } from './config/load-config.js';
 import { Journal } from './journal/index.js';
 import { keyFileSecret } from './key-secret.js';
@@ -55,22 +56,19 @@ export interface DataDir {
 export async function openDataDir(options: DataDirOptions): Promise<DataDir> {
   const { path, logger } = options;
   await mkdir(path, { recursive: true, mode: 0o700 });
-  /** What is open so far, closed in reverse order. */
-  const opened: (() => unknown)[] = [];
-  const close = async () => {
-    for (const closeOne of opened.splice(0).reverse()) await closeOne();
-  };
+  const opened = new Closers();
+  const close = () => opened.closeAll();
   try {
     const journal = Journal.open({ path: join(path, DATA_FILES.journal) });
-    opened.push(() => journal.close());
+    opened.add(() => journal.close());
     const profiles = ProfileStore.open(journal.path);
-    opened.push(() => profiles.close());
+    opened.add(() => profiles.close());
     const keyFile = join(path, DATA_FILES.keys);
     const secret = await keyFileSecret({ env: options.env ?? process.env, kekFile: join(path, DATA_FILES.kek), keyFile, logger });
     const storeOptions = { onKeyUse: journal.keyUseListener(currentAudit), scrypt: options.scrypt };
     const firstStart = !existsSync(keyFile);
     const keys = firstStart ? await FileKeyStore.create(keyFile, secret, storeOptions) : await FileKeyStore.open(keyFile, secret, storeOptions);
-    opened.push(() => keys.close());
+    opened.add(() => keys.close());
     if (secret.kind === 'kek') secret.kek.fill(0);
 
     if (!profiles.has(STARTER_PROFILE)) {
