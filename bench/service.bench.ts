@@ -1,4 +1,5 @@
 import type { BatchRow } from './service/batch-throughput.js';
+import { DEFAULT_RELAY_SETTINGS } from '../src/server/relay/relay-settings.js';
 import type { DoorAuthRow } from './service/door-auth.js';
 
 export { batchBenchmarks } from './service/batch-throughput.js';
@@ -10,15 +11,24 @@ function tallyText(tally: ReadonlyMap<string, number>): string {
   return [...tally].map(([what, n]) => `${n} ${what}`).join(', ');
 }
 
-/** One line per row: rate, latency, and every verdict that was not a grant, by reason. */
+const DEFAULT_TOLERANCE_MS = Number(DEFAULT_RELAY_SETTINGS.proximityToleranceNs / 1_000_000n);
+
+/**
+ * Two lines per row: rate, latency and every verdict that was not a grant, by reason; then where
+ * the time goes. A row at another tolerance than the service's default says why it is there.
+ */
 export function printDoorAuthRows(rows: readonly DoorAuthRow[], write: (line: string) => void): void {
   for (const row of rows) {
+    if (row.toleranceMs !== DEFAULT_TOLERANCE_MS) {
+      write(`(the default ${DEFAULT_TOLERANCE_MS} ms proximity tolerance denied cards above; again with ${row.toleranceMs} ms, the margin the tests allow in-process cards sharing the CPU:)`);
+    }
     const total = row.granted + [...row.denied.values(), ...row.failed.values()].reduce((a, b) => a + b, 0);
     const name = `${row.streams} reader stream${row.streams === 1 ? '' : 's'}, tolerance ${row.toleranceMs} ms`;
     const verdicts = `granted ${row.granted}/${total}${row.denied.size > 0 ? `; DENIED ${tallyText(row.denied)}` : ''}${row.failed.size > 0 ? `; FAILED ${tallyText(row.failed)}` : ''}`;
+    write(`${name.padEnd(40)} ${row.perSecond.toFixed(0).padStart(6)} /s  p50 ${ms(row.p50Ms).padStart(5)} ms  p99 ${ms(row.p99Ms).padStart(5)} ms  ${verdicts}`);
     write(
-      `${name.padEnd(40)} ${row.perSecond.toFixed(0).padStart(6)} /s  p50 ${ms(row.p50Ms).padStart(5)} ms  p99 ${ms(row.p99Ms).padStart(5)} ms  ${verdicts}  ` +
-        `(server time per relayed message: mean ${ms(row.serverMeanMs)} ms, p99 ${ms(row.serverP99Ms)} ms; ${row.messagesPerAuth.toFixed(0)} messages each)`,
+      `${''.padEnd(40)} server time per relayed message: mean ${ms(row.serverMeanMs)} ms, p99 ${ms(row.serverP99Ms)} ms (${row.messagesPerAuth.toFixed(0)} messages per authentication); ` +
+        `key-use audit: ${row.auditRowsPerAuth.toFixed(1)} rows, ${ms(row.auditMsPerAuth)} ms per authentication; CPU per authentication, both ends: ${ms(row.cpuMsPerAuth)} ms`,
     );
   }
 }

@@ -25,6 +25,11 @@ export interface DoorAuthRow {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** CPU time of the whole process (service, reader hosts, virtual cards) per authentication. */
+  readonly cpuMsPerAuth: number;
+  /** Key-use audit rows the journal committed per authentication, and the time they took. */
+  readonly auditRowsPerAuth: number;
+  readonly auditMsPerAuth: number;
   /** Relayed messages (start, APDU answers, timed exchanges) per authentication. */
   readonly messagesPerAuth: number;
   /** The service's own time per relayed message (see RelayServerTime). */
@@ -75,9 +80,12 @@ async function measureDoors(stores: BenchStores, readers: InProcessTransport[], 
   try {
     await runDoors(clients, readers, windowMs / 5);
     serverTime.reset();
+    const audit = { ...stores.audit };
+    const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     const outcomes = await runDoors(clients, readers, windowMs);
     const seconds = nsToMs(process.hrtime.bigint() - start) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
     const latencies = outcomes.map((o) => o.ms);
     const gapsMs = serverTime.gapsNs.map(nsToMs);
     return {
@@ -90,6 +98,9 @@ async function measureDoors(stores: BenchStores, readers: InProcessTransport[], 
       perSecond: outcomes.length / seconds,
       p50Ms: quantile(latencies, 0.5),
       p99Ms: quantile(latencies, 0.99),
+      cpuMsPerAuth: (user + system) / 1000 / outcomes.length,
+      auditRowsPerAuth: (stores.audit.rows - audit.rows) / outcomes.length,
+      auditMsPerAuth: nsToMs(stores.audit.ns - audit.ns) / outcomes.length,
       messagesPerAuth: gapsMs.length / outcomes.length,
       serverMeanMs: gapsMs.reduce((a, b) => a + b, 0) / gapsMs.length,
       serverP99Ms: quantile(gapsMs, 0.99),

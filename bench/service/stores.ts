@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryKeyStore } from '../../src/encoder/keys/index.js';
+import { MemoryKeyStore, type KeyUseListener } from '../../src/encoder/keys/index.js';
 import type { Profile } from '../../src/gen/desfirepacs/v1/profile_pb.js';
 import { currentAudit } from '../../src/server/audit-context.js';
 import { keySetsOf, STARTER_PROFILE } from '../../src/server/data-dir.js';
@@ -25,6 +25,8 @@ export interface BenchStores {
   readonly keyStore: MemoryKeyStore;
   readonly profile: Profile;
   readonly profiles: { get(name: string, field?: string): Profile };
+  /** Key-use audit rows committed so far, and the time spent committing them (on the event loop, as in the service). */
+  readonly audit: { rows: number; ns: bigint };
   /** Closes the stores and removes the directory. */
   close(): Promise<void>;
 }
@@ -33,13 +35,22 @@ export async function openBenchStores(journalKind: JournalKind): Promise<BenchSt
   const dir = mkdtempSync(join(tmpdir(), 'desfire-pacs-bench-'));
   const journal = Journal.open({ path: journalKind === 'durable' ? join(dir, 'journal.db') : ':memory:' });
   const profile = await loadShippedProfile(STARTER_PROFILE);
-  const keyStore = new MemoryKeyStore([], { onKeyUse: journal.keyUseListener(currentAudit) });
+  const audit = { rows: 0, ns: 0n };
+  const record = journal.keyUseListener(currentAudit);
+  const onKeyUse: KeyUseListener = (event) => {
+    const start = process.hrtime.bigint();
+    record(event);
+    audit.ns += process.hrtime.bigint() - start;
+    audit.rows++;
+  };
+  const keyStore = new MemoryKeyStore([], { onKeyUse });
   for (const [name, applicationKeys] of keySetsOf(profile)) await keyStore.createKeySet(name, { applicationKeys });
   return {
     dir,
     journal,
     keyStore,
     profile,
+    audit,
     profiles: {
       get: (name, field = 'name') => {
         if (name !== profile.name) throw notFound(`no profile "${name}"`, field);
