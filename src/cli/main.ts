@@ -1,15 +1,22 @@
 #!/usr/bin/env node
+import { runBatch } from './batch.js';
 import { runDemo } from './demo.js';
+import { runDoor } from './door.js';
 import { runEmulate } from './emulate.js';
 import { PcscTransport } from '../encoder/transports/index.js';
 import { runEncode, runVerify, type CardIo } from './encode.js';
 import { runKeys } from './keys.js';
+import { runStation } from './station.js';
 import { createVirtualCard } from './virtual-card-factory.js';
 
 /** The `desfire-pacs` command line. */
 const USAGE = `usage: desfire-pacs <command>
 
 commands:
+  serve     the gRPC service: door authentication, batch encoding, virtual cards (serve --help)
+  batch     batches on a running service: create, watch, list, cancel, cards (batch --help)
+  station   a remote encoding station relaying a reader's cards to the service (station --help)
+  door      authenticate one card through the service, as a door's reader host (door --help)
   demo      a reader authenticates a virtual DESFire card in memory and reads its credential
   emulate   a virtual DESFire EV3 card in vsmartcard's vpcd reader, for PC/SC programs (emulate --help)
   keys      key sets in the encrypted key file: create, add-version, set-current, list (keys --help)
@@ -33,17 +40,24 @@ function cardIo(write: (line: string) => void): CardIo {
 
 async function main(args: string[]): Promise<number> {
   const write = (line: string) => process.stdout.write(`${line}\n`);
+  const error = (line: string) => process.stderr.write(`${line}\n`);
   switch (args[0]) {
     case 'demo':
       return runDemo(write);
+    case 'batch':
+      return runBatch(args.slice(1), { write, error, isTTY: process.stdout.isTTY });
+    case 'station':
+      return runStation(args.slice(1), { write, error });
+    case 'door':
+      return runDoor(args.slice(1), { write, error });
     case 'keys':
-      return runKeys(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`) });
+      return runKeys(args.slice(1), { write, error });
     case 'encode':
       return runEncode(args.slice(1), cardIo(write));
     case 'verify':
       return runVerify(args.slice(1), cardIo(write));
     case 'emulate':
-      return runEmulate(args.slice(1), { write, error: (line) => process.stderr.write(`${line}\n`), createCard: createVirtualCard });
+      return runEmulate(args.slice(1), { write, error, createCard: createVirtualCard });
     case undefined:
     case 'help':
     case '--help':
