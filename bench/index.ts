@@ -3,7 +3,7 @@ import { cryptoBenchmarks } from './crypto.bench.js';
 import { emulatorBenchmarks, emulatorReadBenchmarks } from './emulator.bench.js';
 import { encoderBenchmarks } from './encoder.bench.js';
 import { printComparison, printRates } from './harness.js';
-import { batchBenchmarks, doorAuthBenchmarks, printBatchRows, printDoorAuthRows } from './service.bench.js';
+import { assembledServiceBenchmark, batchBenchmarks, doorAuthBenchmarks, printBatchRows, printDoorAuthRows } from './service.bench.js';
 
 /** `npm run bench`: every benchmark of the project in one run, side by side with its baselines. */
 const write = (line: string) => process.stdout.write(`${line}\n`);
@@ -23,3 +23,8 @@ printDoorAuthRows(await doorAuthBenchmarks({ streams: [1, 16, 64], windowMs: 300
 
 write('\n## batch throughput (CreateBatch over gRPC until completed; emulated stations, virtual cards in a file)');
 printBatchRows(await batchBenchmarks({ cards: 200, stations: [1, 2], journals: ['durable', 'memory'], capMs: 5000 }), write);
+
+write('\n## the assembled service (startService: data directory, key file, info logs to /dev/null, 2 emulated stations)');
+const assembled = await assembledServiceBenchmark({ cards: 200, stations: 2, streams: 16, windowMs: 3000, capMs: 5000 });
+printBatchRows([assembled.batch], write);
+printDoorAuthRows([assembled.doors], write);

@@ -1,8 +1,8 @@
 import type { BatchRow } from './service/batch-throughput.js';
-import { DEFAULT_RELAY_SETTINGS } from '../src/server/relay/relay-settings.js';
-import type { DoorAuthRow } from './service/door-auth.js';
+import { DEFAULT_TOLERANCE_MS, type DoorAuthRow } from './service/door-auth.js';
 
 export { batchBenchmarks } from './service/batch-throughput.js';
+export { assembledServiceBenchmark } from './service/assembled-service.js';
 export { doorAuthBenchmarks } from './service/door-auth.js';
 
 const ms = (value: number) => (value >= 10 ? value.toFixed(0) : value.toFixed(value >= 1 ? 1 : 2));
@@ -10,8 +10,6 @@ const ms = (value: number) => (value >= 10 ? value.toFixed(0) : value.toFixed(va
 function tallyText(tally: ReadonlyMap<string, number>): string {
   return [...tally].map(([what, n]) => `${n} ${what}`).join(', ');
 }
-
-const DEFAULT_TOLERANCE_MS = Number(DEFAULT_RELAY_SETTINGS.proximityToleranceNs / 1_000_000n);
 
 /**
  * Two lines per row: rate, latency and every verdict that was not a grant, by reason; then where
@@ -26,9 +24,15 @@ export function printDoorAuthRows(rows: readonly DoorAuthRow[], write: (line: st
     const name = `${row.streams} reader stream${row.streams === 1 ? '' : 's'}, tolerance ${row.toleranceMs} ms`;
     const verdicts = `granted ${row.granted}/${total}${row.denied.size > 0 ? `; DENIED ${tallyText(row.denied)}` : ''}${row.failed.size > 0 ? `; FAILED ${tallyText(row.failed)}` : ''}`;
     write(`${name.padEnd(40)} ${row.perSecond.toFixed(0).padStart(6)} /s  p50 ${ms(row.p50Ms).padStart(5)} ms  p99 ${ms(row.p99Ms).padStart(5)} ms  ${verdicts}`);
+    const { inside } = row;
+    const cpu = `CPU per authentication, both ends: ${ms(row.cpuMsPerAuth)} ms`;
+    if (inside === undefined) {
+      write(`${''.padEnd(40)} ${cpu}`);
+      continue;
+    }
     write(
-      `${''.padEnd(40)} server time per relayed message: mean ${ms(row.serverMeanMs)} ms, p99 ${ms(row.serverP99Ms)} ms (${row.messagesPerAuth.toFixed(0)} messages per authentication); ` +
-        `key-use audit: ${row.auditRowsPerAuth.toFixed(1)} rows, ${ms(row.auditMsPerAuth)} ms per authentication; CPU per authentication, both ends: ${ms(row.cpuMsPerAuth)} ms`,
+      `${''.padEnd(40)} handler time per relayed message: mean ${ms(inside.serverMeanMs)} ms, p99 ${ms(inside.serverP99Ms)} ms (${inside.messagesPerAuth.toFixed(0)} messages per authentication); ` +
+        `key-use audit: ${inside.auditRowsPerAuth.toFixed(1)} rows, ${ms(inside.auditMsPerAuth)} ms per authentication; ${cpu}`,
     );
   }
 }
@@ -36,7 +40,7 @@ export function printDoorAuthRows(rows: readonly DoorAuthRow[], write: (line: st
 /** One line per run: cards per second, and the batch's cards by state (every one should be encoded). */
 export function printBatchRows(rows: readonly BatchRow[], write: (line: string) => void): void {
   for (const row of rows) {
-    const journal = row.journal === 'durable' ? 'journal in a file (synchronous=FULL)' : "journal ':memory:'";
+    const journal = { durable: 'journal in a file (synchronous=FULL)', memory: "journal ':memory:'", service: 'the assembled service (startService)' }[row.journal];
     const name = `${row.cards} cards, ${row.stations} station${row.stations === 1 ? '' : 's'}, ${journal}`;
     const { encoded, failed, refused, pending, encoding } = row.counts;
     const others = Object.entries({ failed, refused, pending, encoding }).filter(([, n]) => n > 0);

@@ -19,7 +19,8 @@ import { openBenchStores, type JournalKind } from './stores.js';
 
 export interface BatchRow {
   readonly stations: number;
-  readonly journal: JournalKind;
+  /** The journal of the benchmark's own assembly, or the assembled service's (startService: a file). */
+  readonly journal: JournalKind | 'service';
   readonly cards: number;
   /** The batch's cards by state when it completed, or when the time cap cancelled it. */
   readonly counts: CardCounts;
@@ -38,8 +39,15 @@ export interface BatchOptions {
   readonly capMs: number;
 }
 
-const BATCH_ID = 'bench';
-const day = (iso: string) => timestampFromDate(new Date(iso));
+/** The batch a benchmark creates (EncoderService.CreateBatch): cards numbered from 1, valid until 2099. */
+export function benchBatch(profile: string, cards: number) {
+  const day = (iso: string) => timestampFromDate(new Date(iso));
+  return {
+    profile,
+    batchId: 'bench',
+    cards: Array.from({ length: cards }, (_, i) => ({ cardNumber: BigInt(i + 1), validFrom: day('2020-01-01T00:00:00Z'), validTo: day('2099-01-01T00:00:00Z') })),
+  };
+}
 
 /**
  * Batch throughput for every combination of station count and journal kind, one run each, after
@@ -84,22 +92,19 @@ async function runBatch(cards: number, stationCount: number, journalKind: Journa
     for (const station of stations) station.start();
     let cap: NodeJS.Timeout | undefined;
     let unsubscribe = () => {};
+    const request = benchBatch(stores.profile.name, cards);
     const finished = new Promise<boolean>((resolve) => {
-      unsubscribe = events.subscribe((e) => e.kind === 'batch' && e.batch.id === BATCH_ID && e.batch.state === 'completed' && resolve(true));
+      unsubscribe = events.subscribe((e) => e.kind === 'batch' && e.batch.id === request.batchId && e.batch.state === 'completed' && resolve(true));
       cap = setTimeout(() => resolve(false), capMs);
     });
     const start = process.hrtime.bigint();
-    await client.createBatch({
-      profile: stores.profile.name,
-      batchId: BATCH_ID,
-      cards: Array.from({ length: cards }, (_, i) => ({ cardNumber: BigInt(i + 1), validFrom: day('2020-01-01T00:00:00Z'), validTo: day('2099-01-01T00:00:00Z') })),
-    });
+    await client.createBatch(request);
     const completed = await finished;
     const seconds = nsToMs(process.hrtime.bigint() - start) / 1000;
     clearTimeout(cap);
     unsubscribe();
-    if (!completed) await client.cancelBatch({ batchId: BATCH_ID });
-    const { counts } = journal.getBatch(BATCH_ID);
+    if (!completed) await client.cancelBatch({ batchId: request.batchId });
+    const { counts } = journal.getBatch(request.batchId);
     return { stations: stationCount, journal: journalKind, cards, counts, completed, seconds, perSecond: counts.encoded / seconds };
   } finally {
     await Promise.all(stations.map((s) => s.stop()));

@@ -5,10 +5,12 @@ type BidiHandler<In, Out, Ctx> = (requests: AsyncIterable<In>, send: (message: O
 
 /**
  * Wraps a relay handler to measure the service's own time per relayed message: from the moment
- * the handler receives a reader host's message (the start, an APDU answer, a timed exchange's
- * answers) to the moment it sends its next one (a command or the result). The reader host is
- * waiting all along, so with one stream this is the server time a relayed APDU adds, gRPC
- * decoding and encoding included; with many streams it also holds the wait for the event loop.
+ * the handler is handed a reader host's message (the start, an APDU answer, a timed exchange's
+ * answers) to the moment it sends its next one (a command or the result): the door flow's work,
+ * the key lookup and its audit row included. grpc-js's HTTP/2 framing and the messages'
+ * (de)serialization lie outside (they show in the process's CPU per authentication). With one
+ * stream the reader host is waiting all along; with many, the time also holds waits for the
+ * event loop.
  */
 export class RelayServerTime {
   /** One entry per relayed message, in nanoseconds. */
