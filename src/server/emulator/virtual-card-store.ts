@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, Statement } from 'better-sqlite3';
@@ -206,7 +207,11 @@ export class VirtualCardStore {
     // Queued behind an APDU that ended with close().
     this.#open();
     const { delayMs } = this.#liveCard(id).faults;
+    // A virtual card answers at once; without a turn of the event loop per APDU, a station's
+    // whole card (and the next) would run as one chain of microtasks, and no gRPC call would be
+    // served meanwhile. A real card's answer comes from I/O, so this is also the faithful timing.
     if (delayMs > 0) await this.#delay(delayMs, signal);
+    else await setImmediate();
     // The card may have been deleted, or the store closed, during the delay.
     this.#open();
     return this.#answer(id, this.#liveCard(id), apdu);
