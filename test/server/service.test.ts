@@ -11,9 +11,14 @@ import { AuthService } from '../../src/gen/desfirepacs/v1/auth_pb.js';
 import { BatchState, CardState, EncoderService } from '../../src/gen/desfirepacs/v1/encoder_pb.js';
 import { KeyService } from '../../src/gen/desfirepacs/v1/key_service_pb.js';
 import { ProfileService } from '../../src/gen/desfirepacs/v1/profile_service_pb.js';
+import type { CardPresence } from '../../src/desfire/transport.js';
+import { factoryState } from '../../src/emulator/factory.js';
+import { InProcessTransport } from '../../src/emulator/in-process-transport.js';
+import { VirtualCard } from '../../src/emulator/virtual-card.js';
+import type { WaitOptions } from '../../src/encoder/transports/wait.js';
 import { defaultServiceConfig, type ServiceConfig } from '../../src/server/config/index.js';
 import { serviceClient } from '../../src/server/grpc/client.js';
-import { SERVICES, startService, type RunningService } from '../../src/server/service.js';
+import { SERVICES, startService, type RunningService, type ServiceOptions, type StationReader } from '../../src/server/service.js';
 import { captureLogs } from './support/capture-logs.js';
 import { callFailure } from './support/grpc-error.js';
 
@@ -31,12 +36,50 @@ async function tempDir(): Promise<string> {
   return dir;
 }
 
-async function start(overrides: Partial<ServiceConfig> = {}, dataDir?: string): Promise<{ service: RunningService; logs: ReturnType<typeof captureLogs> }> {
+async function start(overrides: Partial<ServiceConfig> = {}, dataDir?: string, options: ServiceOptions = {}): Promise<{ service: RunningService; logs: ReturnType<typeof captureLogs> }> {
   const config: ServiceConfig = { ...defaultServiceConfig(), listen: '127.0.0.1:0', dataDir: dataDir ?? (await tempDir()), stations: { emulated: 1, pcscReaders: [] }, ...overrides };
   const logs = captureLogs('info');
-  const service = await startService(config, { logger: logs.logger, env: {} });
+  const service = await startService(config, { logger: logs.logger, env: {}, ...options });
   cleanups.push(() => service.stop('test over'));
   return { service, logs };
+}
+
+/** A PC/SC reader stand-in: a blank card is put on it once (`place`), and stays until the station stops. */
+class DeskReader implements StationReader {
+  readonly #slot = new InProcessTransport();
+  #present: (card: CardPresence) => void = () => undefined;
+  readonly #placed = new Promise<CardPresence>((resolve) => (this.#present = resolve));
+  closed = false;
+
+  place(): void {
+    this.#slot.place(new VirtualCard(factoryState()));
+    this.#present(this.#slot.card!);
+  }
+
+  get card(): CardPresence | undefined {
+    return this.#slot.card;
+  }
+
+  transceive(apdu: Uint8Array): Promise<Uint8Array> {
+    return this.#slot.transceive(apdu);
+  }
+
+  waitForCard(options: WaitOptions = {}): Promise<CardPresence> {
+    return Promise.race([this.#placed, aborted(options.signal)]);
+  }
+
+  waitForRemoval(options: WaitOptions = {}): Promise<void> {
+    return aborted(options.signal);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function aborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
 }
 
 type HealthClient = Client & {
@@ -92,6 +135,38 @@ describe('the assembled service', () => {
     ]);
     const { stations } = await encoder.listStations({});
     expect(stations.map((s) => [s.id, s.cardsEncoded])).toEqual([['emulated-1', 2n]]);
+  });
+
+  it('runs a station per configured PC/SC reader, and closes the readers when it stops', async () => {
+    const readers = new Map<string, DeskReader>();
+    const openReader = async (name: string) => {
+      const reader = new DeskReader();
+      readers.set(name, reader);
+      return reader;
+    };
+    const { service } = await start({ stations: { emulated: 0, pcscReaders: ['Desk A'] } }, undefined, { openReader });
+    const encoder = serviceClient(EncoderService, service.address);
+    cleanups.push(() => encoder.grpc.close());
+    const validity = { validFrom: timestampFromDate(new Date('2026-01-01T00:00:00Z')), validTo: timestampFromDate(new Date('2036-01-01T00:00:00Z')) };
+    const { batch } = await encoder.createBatch({ profile: 'generic-pacs-v1', keySet: 'pacs', cards: [{ cardNumber: 7n, ...validity }] });
+    readers.get('Desk A')!.place();
+    for await (const update of encoder.watchBatch({ batchId: batch!.id })) if (update.batch?.state === BatchState.COMPLETED) break;
+    const { stations } = await encoder.listStations({});
+    expect(stations.map((s) => [s.id, s.cardsEncoded])).toEqual([['pcsc:Desk A', 1n]]);
+    expect([...readers.keys()]).toEqual(['Desk A']);
+    await service.stop();
+    expect(readers.get('Desk A')!.closed).toBe(true);
+  });
+
+  it('fails to start when a configured reader cannot be opened, closing what it opened', async () => {
+    const dataDir = await tempDir();
+    const openReader = async (name: string): Promise<StationReader> => {
+      throw new Error(`no reader matches "${name}"`);
+    };
+    const config = { ...defaultServiceConfig(), listen: '127.0.0.1:0', dataDir, stations: { emulated: 0, pcscReaders: ['Desk B'] } };
+    await expect(startService(config, { logger: captureLogs('silent').logger, env: {}, openReader })).rejects.toThrow('no reader matches "Desk B"');
+    const next = await start({}, dataDir);
+    expect(next.service.address).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it('answers a third-party client: buf curl, with the schema from server reflection', async () => {
