@@ -99,6 +99,33 @@ describe('BatchRunner: cards for a batch', () => {
     expect(again.failure).toBeUndefined();
   });
 
+  it('leaves a card that refuses a command mid-way failed with the card\'s status, and finishes it later', async () => {
+    const journal = journalInMemory();
+    const runner = await runnerFor(journal);
+    journal.createBatch({ profile: PROFILE, keySet: 'pacs', cards: batchCards(1, 1) });
+    const { card, transport } = blankCard(6);
+    // the card answers CreateStdDataFile (0xCD) with "out of EEPROM" once, as a full card would
+    let full = true;
+    const refusing = {
+      get card() {
+        return transport.card;
+      },
+      transceive: async (apdu: Uint8Array) => {
+        if (!full || apdu[1] !== 0xcd) return transport.transceive(apdu);
+        full = false;
+        return Uint8Array.of(0x91, 0x0e);
+      },
+    };
+    const failed = await runner.encodeCard({ transport: refusing, uid: card.uid, stationId: 's', signal: never });
+    expect(failed.card).toMatchObject({ state: 'failed', cardNumber: 1n });
+    expect(failed.desfire).toMatchObject({ statusName: 'OUT_OF_EEPROM_ERROR', origin: 'card', command: 0xcd });
+    expect(failed.card.detail).toMatch(/OUT_OF_EEPROM_ERROR/);
+    transport.place(card);
+    const resumed = await runner.encodeCard({ transport: refusing, uid: card.uid, stationId: 's', signal: never });
+    expect(resumed).toMatchObject({ card: { state: 'encoded', cardNumber: 1n } });
+    expect(resumed.changed[0]).toBe('create-files');
+  });
+
   it('refuses a card of another system untouched and gives its number to the next card', async () => {
     const journal = journalInMemory();
     const runner = await runnerFor(journal);
