@@ -18,7 +18,7 @@ for (const row of await encoderBenchmarks()) {
   write(`${row.name.padEnd(56)} ${perSecond.toFixed(0).padStart(7)} /s  (${(row.measurement.nsPerOp / 1000).toFixed(0)} µs each; reader side ${(100 * row.readerShare).toFixed(0)}%)`);
 }
 
-write('\n## door authentications relayed over gRPC on loopback (AuthService + reader hosts with virtual cards, one process)');
+write('\n## door authentications relayed over gRPC on loopback (AuthService, journal in a file auditing key uses; reader hosts with virtual cards in the same process)');
 printDoorAuthRows(await doorAuthBenchmarks({ streams: [1, 16, 64], windowMs: 3000, fallbackToleranceMs: 50 }), write);
 
 write('\n## batch throughput (CreateBatch over gRPC until completed; emulated stations, virtual cards in a file)');

@@ -49,5 +49,6 @@ export function printBatchRows(rows: readonly BatchRow[], write: (line: string) 
       `${name.padEnd(62)} ${row.perSecond.toFixed(0).padStart(5)} cards/s  (${row.seconds.toFixed(1)} s; ${state}: encoded ${encoded}/${row.cards}` +
         `${others.length > 0 ? `, ${others.map(([what, n]) => `${what} ${n}`).join(', ')}` : ''})`,
     );
+    for (const [detail, n] of row.failures) write(`${''.padEnd(62)} ${n} × ${detail}`);
   }
 }

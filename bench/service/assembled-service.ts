@@ -7,14 +7,14 @@ import { importImage } from '../../src/emulator/image.js';
 import { InProcessTransport } from '../../src/emulator/in-process-transport.js';
 import { VirtualCard } from '../../src/emulator/virtual-card.js';
 import { EmulatorService } from '../../src/gen/desfirepacs/v1/emulator_pb.js';
-import { BatchState, EncoderService } from '../../src/gen/desfirepacs/v1/encoder_pb.js';
+import { BatchState, CardState, EncoderService } from '../../src/gen/desfirepacs/v1/encoder_pb.js';
 import { defaultServiceConfig } from '../../src/server/config/index.js';
 import { serviceClient, type ServiceClient } from '../../src/server/grpc/client.js';
 import { createLogger } from '../../src/server/logger.js';
 import { startService } from '../../src/server/service.js';
 import { benchBatch, type BatchRow } from './batch-throughput.js';
 import { DEFAULT_TOLERANCE_MS, type DoorAuthRow } from './door-auth.js';
-import { nsToMs } from './latency.js';
+import { nsToMs, tally } from './stats.js';
 import { ReaderHosts } from './reader-hosts.js';
 
 export interface AssembledOptions {
@@ -82,5 +82,7 @@ async function timeBatch(encoder: ServiceClient<typeof EncoderService>, profile:
   const completed = batch.state === BatchState.COMPLETED;
   if (!completed) batch = (await encoder.cancelBatch({ batchId: request.batchId })).batch!;
   const counts = batch.counts!;
-  return { stations: options.stations, journal: 'service', cards: options.cards, counts, completed, seconds, perSecond: counts.encoded / seconds };
+  const unsuccessful = await Promise.all([CardState.FAILED, CardState.REFUSED].map((state) => encoder.listCards({ batchId: request.batchId, state, pageSize: 1000 })));
+  const failures = tally(unsuccessful.flatMap((page) => page.cards.map((card) => card.detail || CardState[card.state])));
+  return { stations: options.stations, journal: 'service', cards: options.cards, counts, failures, completed, seconds, perSecond: counts.encoded / seconds };
 }

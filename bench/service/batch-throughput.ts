@@ -13,7 +13,7 @@ import { DEFAULT_RELAY_SETTINGS } from '../../src/server/relay/relay-settings.js
 import { encoderService } from '../../src/server/services/encoder-service.js';
 import { EmulatedStation } from '../../src/server/stations/emulated-station.js';
 import { StationRegistry } from '../../src/server/stations/station-registry.js';
-import { nsToMs } from './latency.js';
+import { nsToMs, tally } from './stats.js';
 import { silentLogger, startLoopbackServer } from './loopback-server.js';
 import { openBenchStores, type JournalKind } from './stores.js';
 
@@ -24,6 +24,8 @@ export interface BatchRow {
   readonly cards: number;
   /** The batch's cards by state when it completed, or when the time cap cancelled it. */
   readonly counts: CardCounts;
+  /** Why cards failed or were refused (the journal's detail), with how many. */
+  readonly failures: ReadonlyMap<string, number>;
   /** False when the time cap cancelled the batch before it completed. */
   readonly completed: boolean;
   readonly seconds: number;
@@ -105,7 +107,9 @@ async function runBatch(cards: number, stationCount: number, journalKind: Journa
     unsubscribe();
     if (!completed) await client.cancelBatch({ batchId: request.batchId });
     const { counts } = journal.getBatch(request.batchId);
-    return { stations: stationCount, journal: journalKind, cards, counts, completed, seconds, perSecond: counts.encoded / seconds };
+    const unsuccessful = journal.listCards({ batchId: request.batchId, state: ['failed', 'refused'] }, { pageSize: 1000 }).cards;
+    const failures = tally(unsuccessful.map((card) => card.detail ?? card.state));
+    return { stations: stationCount, journal: journalKind, cards, counts, failures, completed, seconds, perSecond: counts.encoded / seconds };
   } finally {
     await Promise.all(stations.map((s) => s.stop()));
     client.grpc.close();

@@ -4,7 +4,7 @@ import { addService } from '../../src/server/grpc/add-service.js';
 import { DEFAULT_RELAY_SETTINGS, relaySettings } from '../../src/server/relay/relay-settings.js';
 import { authService } from '../../src/server/services/auth-service.js';
 import { encodedCards } from './encoded-cards.js';
-import { nsToMs, quantile } from './latency.js';
+import { nsToMs, quantile } from './stats.js';
 import { silentLogger, startLoopbackServer } from './loopback-server.js';
 import { ReaderHosts, type DoorWindow } from './reader-hosts.js';
 import { openBenchStores, type BenchStores } from './stores.js';

@@ -4,7 +4,7 @@ import { AuthService, DenialReason } from '../../src/gen/desfirepacs/v1/auth_pb.
 import { authenticateCard } from '../../src/relay/authenticate-card.js';
 import { serviceClient, type ServiceClient } from '../../src/server/grpc/client.js';
 import { serviceDefinition } from '../../src/server/grpc/service-definition.js';
-import { nsToMs, quantile } from './latency.js';
+import { nsToMs, quantile, tally } from './stats.js';
 
 /** What the reader hosts saw in one measured window. */
 export interface DoorWindow {
@@ -91,10 +91,4 @@ interface Outcome {
   readonly verdict: 'granted' | 'denied' | 'failed';
   readonly reason: string;
   readonly ms: number;
-}
-
-function tally(values: readonly string[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
-  return out;
 }

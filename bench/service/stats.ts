@@ -6,3 +6,10 @@ export function quantile(values: readonly number[], q: number): number {
 }
 
 export const nsToMs = (ns: bigint | number): number => Number(ns) / 1e6;
+
+/** How often each value occurs, in order of first occurrence. */
+export function tally(values: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const v of values) out.set(v, (out.get(v) ?? 0) + 1);
+  return out;
+}
