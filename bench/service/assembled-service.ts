@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
+import { toHex } from '../../src/desfire/bytes.js';
 import { importImage } from '../../src/emulator/image.js';
 import { InProcessTransport } from '../../src/emulator/in-process-transport.js';
 import { VirtualCard } from '../../src/emulator/virtual-card.js';
@@ -13,7 +14,7 @@ import { serviceClient, type ServiceClient } from '../../src/server/grpc/client.
 import { createLogger } from '../../src/server/logger.js';
 import { startService } from '../../src/server/service.js';
 import { benchBatch, type BatchRow } from './batch-throughput.js';
-import { DEFAULT_TOLERANCE_MS, type DoorAuthRow } from './door-auth.js';
+import type { DoorAuthRow } from './door-auth.js';
 import { nsToMs, tally } from './stats.js';
 import { ReaderHosts } from './reader-hosts.js';
 
@@ -29,6 +30,8 @@ export interface AssembledOptions {
 
 /** How often the batch's progress is read (GetBatch), as a client that waits for it would. */
 const POLL_MS = 20;
+/** The most a page of ListCards or ListVirtualCards holds: every card of the benchmark's batch. */
+const MAX_PAGE = 1000;
 
 /**
  * The whole service as `desfire-pacs serve` runs it (startService: a new data directory with its
@@ -47,16 +50,20 @@ export async function assembledServiceBenchmark(options: AssembledOptions): Prom
   const emulator = serviceClient(EmulatorService, service.address);
   try {
     const batch = await timeBatch(encoder, config.defaultDoorProfile, options);
-    const { cards } = await emulator.listVirtualCards({ pageSize: options.streams });
+    // Cards the batch encoded (not one it failed), as the emulator holds them.
+    const encoded = await encoder.listCards({ batchId: batch.id, state: CardState.ENCODED, pageSize: MAX_PAGE });
+    const uids = new Set(encoded.cards.map((card) => toHex(card.uid)));
+    const { cards } = await emulator.listVirtualCards({ pageSize: MAX_PAGE });
+    const chosen = cards.filter((card) => uids.has(toHex(card.uid))).slice(0, options.streams);
     const readers = await Promise.all(
-      cards.map(async ({ id }) => {
+      chosen.map(async ({ id }) => {
         const { image } = await emulator.exportImage({ cardId: id });
         return new InProcessTransport(new VirtualCard(importImage(JSON.parse(Buffer.from(image).toString('utf8')))));
       }),
     );
     const hosts = new ReaderHosts(service.address, readers);
     try {
-      return { batch, doors: { ...(await hosts.measure(options.windowMs)), toleranceMs: DEFAULT_TOLERANCE_MS } };
+      return { batch: batch.row, doors: { ...(await hosts.measure(options.windowMs)), toleranceMs: config.relay.proximityToleranceMs } };
     } finally {
       hosts.close();
     }
@@ -68,7 +75,7 @@ export async function assembledServiceBenchmark(options: AssembledOptions): Prom
   }
 }
 
-async function timeBatch(encoder: ServiceClient<typeof EncoderService>, profile: string, options: AssembledOptions): Promise<BatchRow> {
+async function timeBatch(encoder: ServiceClient<typeof EncoderService>, profile: string, options: AssembledOptions): Promise<{ id: string; row: BatchRow }> {
   const request = benchBatch(profile, options.cards);
   const start = process.hrtime.bigint();
   const cap = start + BigInt(options.capMs) * 1_000_000n;
@@ -82,7 +89,10 @@ async function timeBatch(encoder: ServiceClient<typeof EncoderService>, profile:
   const completed = batch.state === BatchState.COMPLETED;
   if (!completed) batch = (await encoder.cancelBatch({ batchId: request.batchId })).batch!;
   const counts = batch.counts!;
-  const unsuccessful = await Promise.all([CardState.FAILED, CardState.REFUSED].map((state) => encoder.listCards({ batchId: request.batchId, state, pageSize: 1000 })));
+  const unsuccessful = await Promise.all([CardState.FAILED, CardState.REFUSED].map((state) => encoder.listCards({ batchId: request.batchId, state, pageSize: MAX_PAGE })));
   const failures = tally(unsuccessful.flatMap((page) => page.cards.map((card) => card.detail || CardState[card.state])));
-  return { stations: options.stations, journal: 'service', cards: options.cards, counts, failures, completed, seconds, perSecond: counts.encoded / seconds };
+  return {
+    id: request.batchId,
+    row: { stations: options.stations, journal: 'service', cards: options.cards, counts, failures, completed, seconds, perSecond: counts.encoded / seconds },
+  };
 }
