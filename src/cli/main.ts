@@ -6,6 +6,7 @@ import { runEmulate } from './emulate.js';
 import { PcscTransport } from '../encoder/transports/index.js';
 import { runEncode, runVerify, type CardIo } from './encode.js';
 import { runKeys } from './keys.js';
+import { runServe } from './serve.js';
 import { runStation } from './station.js';
 import { createVirtualCard } from './virtual-card-factory.js';
 
@@ -44,6 +45,8 @@ async function main(args: string[]): Promise<number> {
   switch (args[0]) {
     case 'demo':
       return runDemo(write);
+    case 'serve':
+      return runServe(args.slice(1), { write, error });
     case 'batch':
       return runBatch(args.slice(1), { write, error, isTTY: process.stdout.isTTY });
     case 'station':
