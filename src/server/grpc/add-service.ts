@@ -90,7 +90,10 @@ function adapt(method: DescMethod, fn: (...args: never[]) => Promise<unknown>, h
     case 'bidi_streaming': {
       const handler: handleBidiStreamingCall<unknown, unknown> = (call) => {
         void run(call, async (ctx) => {
-          await (fn as (r: unknown, s: unknown, c: CallContext) => Promise<void>)(call as AsyncIterable<unknown>, sender(call, ctx.signal), ctx);
+          // grpc-js's call is a Readable, which destroys itself when a for-await loop over it ends;
+          // a destroyed call can send neither its last messages nor its status.
+          const requests = { [Symbol.asyncIterator]: () => call.iterator({ destroyOnReturn: false }) };
+          await (fn as (r: unknown, s: unknown, c: CallContext) => Promise<void>)(requests, sender(call, ctx.signal), ctx);
           call.end();
         }, (error) => call.emit('error', error));
       };

@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { TransportError } from '../../encoder/transport-error.js';
@@ -49,7 +48,7 @@ export async function serveRelayCall<Start, Opened extends { readonly card: Pres
   );
   const { signal } = controller;
   try {
-    const requests = messagesOf(call.requests);
+    const requests = call.requests[Symbol.asyncIterator]();
     const start = await startMessage(requests, settings.apduTimeoutMs, signal);
     const opened = flow.open(start);
     const transport = new RelayTransport({
@@ -66,16 +65,6 @@ export async function serveRelayCall<Start, Opened extends { readonly card: Pres
     clearTimeout(deadline);
     context.signal.removeEventListener('abort', onCancel);
   }
-}
-
-/**
- * The stream's messages. grpc-js's server stream destroys itself when its async iterator reaches
- * the end (Node's default for a Readable), and a destroyed call can no longer send its result or
- * status; so a stream that is a Readable is read with `destroyOnReturn: false`.
- */
-function messagesOf<T>(requests: AsyncIterable<T>): AsyncIterator<T> {
-  const readable = requests as Partial<Pick<Readable, 'iterator'>>;
-  return typeof readable.iterator === 'function' ? (readable.iterator({ destroyOnReturn: false }) as AsyncIterator<T>) : requests[Symbol.asyncIterator]();
 }
 
 async function startMessage<Start>(requests: AsyncIterator<RelayRequest<Start>>, timeoutMs: number, signal: AbortSignal): Promise<Start> {
