@@ -15,13 +15,15 @@ import { openPcscReader, type CardReader } from '../relay/card-reader.js';
 import { serviceClient } from '../server/grpc/client.js';
 import { DEFAULT_SERVER, SERVER_ENV } from './batch/args.js';
 import { describeCallFailure, isServiceError } from './batch/call-failure.js';
+import { copyOfServiceCard } from './service-virtual-card.js';
+import { UsageError } from './usage-error.js';
 
 /** `desfire-pacs door`: one card authenticated as a door's reader host does, through the service's AuthService. */
 
 /** The exit code of a denied card. */
 export const DOOR_DENIED = 3;
 
-export const DOOR_USAGE = `usage: desfire-pacs door (--reader <name> | --image <file>) [options]
+export const DOOR_USAGE = `usage: desfire-pacs door (--reader <name> | --image <file> | --virtual-card <uid>) [options]
 
 Authenticates one card as a door's reader host does: the card stays here, the service holds the
 keys and decides (AuthService.Authenticate, the APDUs relayed over gRPC, the proximity rounds
@@ -32,9 +34,11 @@ options:
   --server <host:port>   the service (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
   --reader <name>        a PC/SC reader, by (part of) its name; waits up to 60 s for a card
   --image <file>         a virtual card's image (e.g. one "station --virtual --out" saved); not changed
+  --virtual-card <uid>   a copy of one of the service's virtual cards (e.g. an emulated station's),
+                         held here: the service reaches it only through the relay
   --profile <name>       the profile whose door policy applies (default: the service's default)
   --door-id <id>         this door, for the service's audit trail
-  --delay-ms <n>         with --image: the card answers n ms late, as through a relay (0..10000)
+  --delay-ms <n>         a virtual card answers n ms late, as through a relay (0..10000)
   -h, --help             this help
 `;
 
@@ -52,12 +56,11 @@ export interface ReaderHostIo {
   readonly openReader?: (name: string) => Promise<CardReader>;
 }
 
-export class UsageError extends Error {}
-
 interface DoorOptions {
   readonly server: string;
   readonly reader?: string;
   readonly image?: string;
+  readonly virtualCard?: string;
   readonly profile?: string;
   readonly doorId?: string;
   readonly delayMs: number;
@@ -70,6 +73,7 @@ function parse(args: string[], io: ReaderHostIo): DoorOptions | 'help' {
       server: { type: 'string' },
       reader: { type: 'string' },
       image: { type: 'string' },
+      'virtual-card': { type: 'string' },
       profile: { type: 'string' },
       'door-id': { type: 'string' },
       'delay-ms': { type: 'string' },
@@ -79,12 +83,14 @@ function parse(args: string[], io: ReaderHostIo): DoorOptions | 'help' {
     allowPositionals: false,
   });
   if (values.help) return 'help';
-  if ((values.reader === undefined) === (values.image === undefined)) throw new UsageError('give exactly one of --reader and --image');
-  if (values['delay-ms'] !== undefined && values.image === undefined) throw new UsageError('--delay-ms delays a virtual card: it goes with --image');
+  const sources = [values.reader, values.image, values['virtual-card']].filter((v) => v !== undefined);
+  if (sources.length !== 1) throw new UsageError('give exactly one of --reader, --image and --virtual-card');
+  if (values['delay-ms'] !== undefined && values.reader !== undefined) throw new UsageError('--delay-ms delays a virtual card: it goes with --image or --virtual-card');
   return {
     server: serverAddress(values.server, io),
     ...(values.reader !== undefined ? { reader: values.reader } : {}),
     ...(values.image !== undefined ? { image: resolve(io.cwd ?? process.cwd(), values.image) } : {}),
+    ...(values['virtual-card'] !== undefined ? { virtualCard: values['virtual-card'] } : {}),
     ...(values.profile !== undefined ? { profile: values.profile } : {}),
     ...(values['door-id'] !== undefined ? { doorId: values['door-id'] } : {}),
     delayMs: values['delay-ms'] === undefined ? 0 : integerOption('--delay-ms', values['delay-ms'], 0, MAX_DELAY_MS),
@@ -107,8 +113,9 @@ export function integerOption(name: string, text: string, min: number, max: numb
 
 /** The card to authenticate: a virtual card from its image, or the next card on a PC/SC reader. */
 async function openCard(options: DoorOptions, io: ReaderHostIo): Promise<{ transport: Transport; readerId: string; close(): Promise<void> }> {
-  if (options.image !== undefined) {
-    const card = new VirtualCard(importImage(JSON.parse(await readFile(options.image, 'utf8'))));
+  if (options.image !== undefined || options.virtualCard !== undefined) {
+    const card =
+      options.image !== undefined ? new VirtualCard(importImage(JSON.parse(await readFile(options.image, 'utf8')))) : await copyOfServiceCard(options.server, options.virtualCard!);
     card.answerDelayMs = options.delayMs;
     return { transport: new InProcessTransport(card), readerId: 'virtual card', close: async () => undefined };
   }

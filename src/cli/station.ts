@@ -12,7 +12,8 @@ import { openPcscReader, type CardReader } from '../relay/card-reader.js';
 import { encodeCard } from '../relay/encode-card.js';
 import { serviceClient, type ServiceClient } from '../server/grpc/client.js';
 import { DEFAULT_SERVER, SERVER_ENV } from './batch/args.js';
-import { failure, integerOption, serverAddress, usageFailure, UsageError, type ReaderHostIo } from './door.js';
+import { failure, integerOption, serverAddress, usageFailure, type ReaderHostIo } from './door.js';
+import { UsageError } from './usage-error.js';
 
 /** `desfire-pacs station`: a remote encoding station, relaying each card to the service's EncoderService.Encode. */
 

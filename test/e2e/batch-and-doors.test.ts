@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDoor } from '../../src/cli/door.js';
 import { toHex } from '../../src/desfire/bytes.js';
 import { exportImage, importImage } from '../../src/emulator/image.js';
 import { factoryState } from '../../src/emulator/factory.js';
@@ -17,6 +18,7 @@ const FIRST_NUMBER = 50_001;
 
 const cleanups: Cleanup[] = [];
 let clients: ServiceClients;
+let address: string;
 let batchId: string;
 let progress: Awaited<ReturnType<typeof watchToEnd>>;
 let journalCards: Card[];
@@ -24,7 +26,8 @@ let cards: Map<string, VirtualCard>;
 
 beforeAll(async () => {
   const service = await startInProcess(cleanups, { stations: { emulated: 2, pcscReaders: [] } });
-  clients = clientsOf(service.address, cleanups);
+  address = service.address;
+  clients = clientsOf(address, cleanups);
   const { batch } = await clients.encoder.createBatch({ profile: 'generic-pacs-v1', cards: numberedCards(FIRST_NUMBER, BATCH_SIZE) });
   batchId = batch!.id;
   progress = await watchToEnd(clients, batchId);
@@ -95,5 +98,29 @@ describe('Authenticate refuses, with its reason', () => {
     expect(verdict).toMatchObject({ granted: false, reason: DenialReason.RELAY_SUSPECTED });
     relayed.answerDelayMs = 0;
     expect((await doorVerdict(clients, relayed)).granted).toBe(true);
+  });
+});
+
+describe('desfire-pacs door --virtual-card', () => {
+  const door = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runDoor(['--server', address, ...args], { write: (l) => out.push(l), error: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it("holds a copy of a station's card and gets it granted through the relay, with the journal's card number", async () => {
+    const card = journalCards[7];
+    const result = await door('--virtual-card', toHex(card.uid));
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('GRANTED');
+    expect(result.out).toContain(`card number ${card.cardNumber}`);
+  });
+
+  it('denies the same card answering late, and names an unknown UID as a usage error', async () => {
+    expect((await door('--virtual-card', toHex(journalCards[7].uid), '--delay-ms', '50')).code).toBe(3);
+    const unknown = await door('--virtual-card', '04000000000001');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('no virtual card with UID 04000000000001');
   });
 });

@@ -1,3 +1,4 @@
+import { UsageError } from '../usage-error.js';
 import { parseArgs } from 'node:util';
 import { fromJson } from '@bufbuild/protobuf';
 import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -59,9 +60,6 @@ export interface BatchOptions {
   readonly command: BatchCommand;
   readonly server: string;
 }
-
-/** A usage error: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
 
 const OPTIONS = {
   server: { type: 'string' },
