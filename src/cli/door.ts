@@ -194,6 +194,10 @@ export function usageFailure(e: unknown, io: ReaderHostIo, usage: string): numbe
  * a bug and propagates.
  */
 export function failure(e: unknown, server: string, io: ReaderHostIo): number {
+  if (e instanceof UsageError) {
+    io.error(`desfire-pacs: ${e.message}`);
+    return 2;
+  }
   if (isServiceError(e)) {
     const described = describeCallFailure(e, server);
     io.error(`desfire-pacs: ${described.message}`);
