@@ -35,6 +35,13 @@ import { StationRegistry } from './stations/station-registry.js';
 /** The services the server offers (besides health and reflection). */
 export const SERVICES: readonly DescService[] = Object.freeze([AuthService, EncoderService, EmulatorService, ProfileService, KeyService]);
 
+/**
+ * The verification step at an encoding station runs the door flow, proximity check included, to
+ * prove the card completes it with the right MACs. Relay timing is the doors' concern: a busy
+ * station (or a remote agent's host) must not fail good cards over a slow round.
+ */
+const ENCODING_PROXIMITY_TOLERANCE_NS = 500_000_000n;
+
 /** A PC/SC reader a station encodes with, closed when the service stops. */
 export type StationReader = CardReader & { close(): Promise<void> };
 
@@ -80,7 +87,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
       streamTimeoutMs: config.relay.streamTimeoutMs,
       proximityToleranceNs: BigInt(config.relay.proximityToleranceMs) * 1_000_000n,
     });
-    const runner = new BatchRunner({ journal: data.journal, profiles: data.profiles, keyStore: data.keys, logger, door: { proximityToleranceNs: relay.proximityToleranceNs } });
+    const runner = new BatchRunner({ journal: data.journal, profiles: data.profiles, keyStore: data.keys, logger, door: { proximityToleranceNs: ENCODING_PROXIMITY_TOLERANCE_NS } });
     const registry = new StationRegistry();
     opened.add(registry.follow(runner.events));
 
