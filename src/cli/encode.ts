@@ -12,13 +12,13 @@ import { VirtualCard } from '../emulator/virtual-card.js';
 import { doorConfigOf, planCard } from '../encoder/card-plan.js';
 import { DesfireClient } from '../encoder/client/desfire-client.js';
 import { authenticateAtDoor, doorCheck } from '../encoder/door/authenticator.js';
-import { FileKeyStore, isKeyStoreError, secretFromEnvironment, type KeyStore } from '../encoder/keys/index.js';
+import { FileKeyStore, isKeyStoreError, type KeyStore } from '../encoder/keys/index.js';
 import { PersonalizationError } from '../encoder/personalize/personalization-error.js';
 import { personalize } from '../encoder/personalize/personalizer.js';
 import { formatOfPath, loadProfileFile, parseCardData, validateProfile } from '../encoder/profile/index.js';
 import { TransportError } from '../encoder/transport-error.js';
 import type { Profile } from '../gen/desfirepacs/v1/profile_pb.js';
-import { defaultKeyFile } from './keys.js';
+import { defaultKeyFile, keyFileSecret } from './keys.js';
 
 /** `desfire-pacs encode` and `desfire-pacs verify`: one card, through a virtual card's image or a PC/SC reader. */
 
@@ -43,7 +43,7 @@ options:
   --data <file|text>        encode: the card's data, a YAML/JSON file or inline YAML
   --emulator <image>        a virtual card's image (a new factory card when the file does not exist; saved after)
   --reader <name>           a PC/SC reader, by (part of) its name
-  --keys <file>             the key file (default: $DESFIRE_PACS_DATA/keys.json, else .data/keys.json);
+  --keys <file>             the key file (default: the service's, $DESFIRE_PACS_DATA_DIR/keys.json, else desfire-pacs-data/keys.json);
                             unlocked with DESFIRE_PACS_KEK or DESFIRE_PACS_PASSPHRASE
   -h, --help                this help
 `;
@@ -121,7 +121,7 @@ async function setUp(args: string[], io: CardIo, needsData: boolean) {
   const options = parse(args, io, needsData);
   if (!options) return undefined;
   const profile: Profile = validateProfile(await loadProfileFile(options.profile));
-  const keyStore: KeyStore = await FileKeyStore.open(options.keys, secretFromEnvironment(io.env ?? process.env).secret);
+  const keyStore: KeyStore = await FileKeyStore.open(options.keys, keyFileSecret(io.env ?? process.env, options.keys).secret);
   return { options, profile, keyStore };
 }
 

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   FileKeyStore,
@@ -9,16 +9,24 @@ import {
   MAX_KEY_VERSION,
   PASSPHRASE_ENV,
   isKeyStoreError,
+  parseKek,
   secretFromEnvironment,
   type KeyRef,
   type KeySetInfo,
   type KeyVersionInfo,
+  type ResolvedSecret,
   type ScryptParams,
 } from '../encoder/keys/index.js';
+import { DATA_FILES } from '../server/data-dir.js';
 
-/** Where the key file is when `--file` is not given: `$DESFIRE_PACS_DATA/keys.json`, else `.data/keys.json`. */
-export const DATA_DIR_ENV = 'DESFIRE_PACS_DATA';
-const KEY_FILE_NAME = 'keys.json';
+/**
+ * Where the key file is when `--file` is not given: the service's own, in its data directory
+ * (`$DESFIRE_PACS_DATA_DIR`, else `./desfire-pacs-data`), so these commands manage the key sets
+ * the service uses.
+ */
+export const DATA_DIR_ENV = 'DESFIRE_PACS_DATA_DIR';
+const DEFAULT_DATA_DIR = 'desfire-pacs-data';
+const KEY_FILE_NAME = DATA_FILES.keys;
 
 export interface KeysIo {
   /** A line of normal output (stdout). */
@@ -49,7 +57,7 @@ commands:
       --json                    as JSON
 
 options:
-  --file <path>                 the key file (default: $${DATA_DIR_ENV}/${KEY_FILE_NAME}, else .data/${KEY_FILE_NAME})
+  --file <path>                 the key file (default: the service's, $${DATA_DIR_ENV}/${KEY_FILE_NAME}, else ${DEFAULT_DATA_DIR}/${KEY_FILE_NAME})
   --passphrase-env <NAME>       take the passphrase from the environment variable NAME
   -h, --help                    this help
 
@@ -101,7 +109,7 @@ export async function runKeys(args: string[], io: KeysIo): Promise<number> {
   /** A key file this run made: removed again if its first key set cannot be made, so no empty file is left locked. */
   let madeFile: string | undefined;
   try {
-    const { secret, source } = secretFromEnvironment(env, { passphraseEnv: options.passphraseEnv });
+    const { secret, source } = keyFileSecret(env, options.file, { passphraseEnv: options.passphraseEnv });
     const { command, file } = options;
     if (command.name === 'create' && !existsSync(file)) {
       store = await FileKeyStore.create(file, secret, { scrypt: io.scrypt });
@@ -157,8 +165,17 @@ export async function runKeys(args: string[], io: KeysIo): Promise<number> {
 
 /** The key file when `--file` is not given. */
 export function defaultKeyFile(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
-  const dataDir = env[DATA_DIR_ENV];
-  return dataDir !== undefined && dataDir !== '' ? resolve(cwd, dataDir, KEY_FILE_NAME) : resolve(cwd, join('.data', KEY_FILE_NAME));
+  return resolve(cwd, env[DATA_DIR_ENV] || DEFAULT_DATA_DIR, KEY_FILE_NAME);
+}
+
+/**
+ * The key file's secret: from the environment when one is set there; otherwise, for a service's
+ * development data directory, the KEK the service keeps beside the key file.
+ */
+export function keyFileSecret(env: Readonly<Record<string, string | undefined>>, keyFile: string, options: { passphraseEnv?: string } = {}): ResolvedSecret {
+  const kekFile = join(dirname(keyFile), DATA_FILES.kek);
+  if (options.passphraseEnv !== undefined || env[KEK_ENV] || env[PASSPHRASE_ENV] || !existsSync(kekFile)) return secretFromEnvironment(env, options);
+  return { secret: { kind: 'kek', kek: parseKek(readFileSync(kekFile, 'utf8'), kekFile) }, source: kekFile };
 }
 
 function parseKeysArgs(args: string[], env: Readonly<Record<string, string | undefined>>, cwd: string): KeysOptions | 'help' {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ async function harness(env: Record<string, string> = { DESFIRE_PACS_PASSPHRASE: 
     err.length = 0;
     return runKeys(args, io);
   };
-  return { io, out, err, cwd, run, file: join(cwd, '.data', 'keys.json') };
+  return { io, out, err, cwd, run, file: join(cwd, 'desfire-pacs-data', 'keys.json') };
 }
 
 /** Output never shows a key: no 16-byte value in hex or base64, no secret from the environment. */
@@ -73,7 +73,7 @@ describe('desfire-pacs keys: usage', () => {
 });
 
 describe('desfire-pacs keys: create, add-version, set-current, list', () => {
-  it('manages key sets in .data/keys.json, printing names and versions, never a key', async () => {
+  it('manages key sets in the service data directory (desfire-pacs-data/keys.json), printing names and versions, never a key', async () => {
     const { run, out, err, file } = await harness();
     expect(await run('create', 'dev')).toBe(0);
     expect(err).toEqual([]);
@@ -124,14 +124,28 @@ describe('desfire-pacs keys: create, add-version, set-current, list', () => {
     expect(out).toEqual([`key file ${file}`, 'no key sets yet; make one with: desfire-pacs keys create <set>']);
   });
 
-  it('--file (relative to the working directory) and $DESFIRE_PACS_DATA choose the file', async () => {
+  it('--file (relative to the working directory) and $DESFIRE_PACS_DATA_DIR choose the file', async () => {
     const { run, cwd } = await harness({ DESFIRE_PACS_PASSPHRASE: PASSPHRASE, [DATA_DIR_ENV]: 'state' });
     expect(await run('create', 'dev')).toBe(0);
     expect(existsSync(join(cwd, 'state', 'keys.json'))).toBe(true);
     expect(await run('create', 'other', '--file', 'elsewhere/k.json')).toBe(0);
     expect(existsSync(join(cwd, 'elsewhere', 'k.json'))).toBe(true);
-    expect(defaultKeyFile({}, '/srv')).toBe('/srv/.data/keys.json');
+    expect(defaultKeyFile({}, '/srv')).toBe('/srv/desfire-pacs-data/keys.json');
     expect(defaultKeyFile({ [DATA_DIR_ENV]: '/var/lib/desfire-pacs' }, '/srv')).toBe('/var/lib/desfire-pacs/keys.json');
+  });
+
+  it("manages the service's key file: the data directory's development KEK unlocks it when the environment has no secret", async () => {
+    const { run, out, cwd } = await harness({});
+    const data = join(cwd, 'desfire-pacs-data');
+    await mkdir(data, { recursive: true });
+    await writeFile(join(data, 'kek'), `${KEK_HEX}\n`, { mode: 0o600 });
+    await (await FileKeyStore.create(join(data, 'keys.json'), { kind: 'kek', kek: Buffer.from(KEK_HEX, 'hex') })).close();
+    expect(await run('create', 'site-b')).toBe(0);
+    expect(await run('list')).toBe(0);
+    expect(out.join('\n')).toContain('site-b');
+    expectNoSecrets(out, KEK_HEX);
+    await rm(join(data, 'kek'));
+    expect(await run('list')).toBe(1);
   });
 
   it('DESFIRE_PACS_KEK wins over DESFIRE_PACS_PASSPHRASE; --passphrase-env over both', async () => {
