@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { saveImage } from './image-file.js';
+import { aborted, stopSignals } from './stop-signals.js';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fromHex, toHex } from '../desfire/bytes.js';
@@ -129,7 +131,7 @@ export async function runEmulate(args: string[], io: EmulateIo): Promise<number>
   io.write(`desfire-pacs emulate: ${source}, UID ${toHex(card.uid)}, in the vpcd reader at ${address} (Ctrl-C to stop)`);
   if (card.originalityPublicKey) io.write(`originality public key (secp224r1, for Read_Sig verifiers): ${toHex(card.originalityPublicKey)}`);
   const client = new VpcdClient(card, { ...io.vpcd, address: options.vpcd, onEvent: reporter(io) });
-  const signals = io.stop === undefined ? listenForStopSignals() : undefined;
+  const signals = io.stop === undefined ? stopSignals() : undefined;
   const stop = io.stop ?? signals!.signal;
   let failure: unknown;
   try {
@@ -276,33 +278,6 @@ function reporter(io: EmulateIo): (event: VpcdEvent) => void {
         break;
     }
   };
-}
-
-/** Writes beside the file, then renames: a crash mid-write never leaves half an image. */
-async function saveImage(file: string, image: unknown): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(image, null, 2)}\n`);
-  await rename(temporary, file);
-}
-
-function listenForStopSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    dispose();
-    controller.abort();
-  };
-  const dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose };
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 function message(error: unknown): string {

@@ -1,3 +1,4 @@
+import { aborted, stopSignals } from './stop-signals.js';
 import { parseArgs } from 'node:util';
 import type { DestinationStream } from 'pino';
 import { CONFIG_FILE_ENV, ConfigError, loadConfig, type Environment } from '../server/config/index.js';
@@ -72,7 +73,7 @@ export async function runServe(args: string[], io: ServeIo): Promise<number> {
 
   const logger = createLogger({ level: config.logLevel, destination: io.logDestination });
   // Listening before the start, so a signal during a slow start stops the service once it is up.
-  const signals = io.stop === undefined ? listenForStopSignals() : undefined;
+  const signals = io.stop === undefined ? stopSignals() : undefined;
   const stop = io.stop ?? signals!.signal;
   try {
     let service;
@@ -96,23 +97,3 @@ function usageError(io: ServeIo, message: string): number {
   return 2;
 }
 
-/** Aborted, with the signal's name as reason, by the first SIGINT or SIGTERM; a second one ends the process at once (Node's default). */
-function listenForStopSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals) => {
-    dispose();
-    controller.abort(name);
-  };
-  const dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose };
-}
-
-function aborted(signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-}

@@ -1,4 +1,6 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { saveImage } from './image-file.js';
+import { stopSignals } from './stop-signals.js';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -179,25 +181,3 @@ function outcome(result: EncodeResult): string {
   return `${state}${number ? ` (${number})` : ''}: ${result.failure}`;
 }
 
-/** Writes beside the file, then renames: a crash mid-write never leaves half an image. */
-async function saveImage(file: string, image: unknown): Promise<void> {
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(image, null, 2)}\n`);
-  await rename(temporary, file);
-}
-
-/** Aborts on the first SIGINT or SIGTERM (a second one ends the process as usual). */
-function stopSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    dispose();
-    controller.abort(new Error('stopped by a signal'));
-  };
-  const dispose = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return { signal: controller.signal, dispose };
-}
