@@ -1,22 +1,22 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/desfire/bytes.js';
 import type { Transport } from '../../../src/desfire/transport.js';
 import type { MemoryKeyStore } from '../../../src/encoder/keys/index.js';
-import { AuthService, AuthenticateRequestSchema, DenialReason, type AuthenticateResponse } from '../../../src/gen/desfirepacs/v1/auth_pb.js';
+import { AuthService, AuthenticateRequestSchema, DenialReason } from '../../../src/gen/desfirepacs/v1/auth_pb.js';
 import type { Profile } from '../../../src/gen/desfirepacs/v1/profile_pb.js';
 import { authenticateCard } from '../../../src/relay/authenticate-card.js';
 import { currentAudit } from '../../../src/server/audit-context.js';
 import { addService } from '../../../src/server/grpc/add-service.js';
 import { serviceClient, type ServiceClient } from '../../../src/server/grpc/client.js';
-import { FIELD_METADATA } from '../../../src/server/grpc/error-status.js';
 import type { AuditContext } from '../../../src/server/journal/records.js';
 import { relaySettings, type RelaySettings } from '../../../src/server/relay/relay-settings.js';
 import { authService } from '../../../src/server/services/auth-service.js';
 import { blankCard, cloneOf, encodedCard, genericProfile, keyStoreWithPacs, profileRegistry } from '../relay/support/cards.js';
 import { silentLogger, startServer, type TestServer } from '../relay/support/server.js';
+import { callFailure, drain } from '../support/grpc-error.js';
 
 const AID = 0xf52a01;
 
@@ -47,22 +47,6 @@ async function serve(settings: Partial<RelaySettings> = {}): Promise<{ server: T
   server = await startServer((s, hooks) => addService(s, AuthService, impl, hooks));
   client = serviceClient(AuthService, server.address);
   return { server, client };
-}
-
-/** The status a rejected call ended with, and the field it named. */
-async function rejection(promise: Promise<unknown>): Promise<{ code: GrpcStatus; details: string; field: unknown }> {
-  const error = (await promise.then(
-    () => expect.fail('the call succeeded'),
-    (e: unknown) => e,
-  )) as ServiceError;
-  return { code: error.code, details: error.details, field: error.metadata?.get(FIELD_METADATA)[0] };
-}
-
-/** Reads every message of a raw stream until it ends (rejects with its status). */
-async function drain(stream: AsyncIterable<AuthenticateResponse>): Promise<AuthenticateResponse[]> {
-  const out: AuthenticateResponse[] = [];
-  for await (const m of stream) out.push(m);
-  return out;
 }
 
 describe('AuthService.Authenticate over loopback gRPC', () => {
@@ -135,7 +119,7 @@ describe('AuthService.Authenticate over loopback gRPC', () => {
     const { client } = await serve();
     let sent = 0;
     const card: Transport = { card: { uid: Uint8Array.of(4, 1, 2, 3, 4, 5, 6) }, transceive: () => (sent++, Promise.reject(new Error('not reached'))) };
-    expect(await rejection(authenticateCard(client, card, { profile: 'nope' }))).toMatchObject({ code: GrpcStatus.NOT_FOUND, field: 'start.profile' });
+    expect(await callFailure(authenticateCard(client, card, { profile: 'nope' }))).toMatchObject({ code: GrpcStatus.NOT_FOUND, field: 'start.profile' });
     expect(sent).toBe(0);
   });
 
@@ -152,7 +136,7 @@ describe('AuthService.Authenticate over loopback gRPC', () => {
     const { client } = await serve();
     const stream = client.authenticate();
     stream.write(create(AuthenticateRequestSchema, { message: { case: 'start', value: start } }));
-    const refused = await rejection(drain(stream));
+    const refused = await callFailure(drain(stream));
     expect(refused).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field });
     expect(refused.details).toContain(field);
   });
@@ -161,21 +145,21 @@ describe('AuthService.Authenticate over loopback gRPC', () => {
     const { client } = await serve();
     const answerFirst = client.authenticate();
     answerFirst.write({ message: { case: 'apduResponse', value: { sequence: 1, response: Uint8Array.of(0x91, 0x00) } } });
-    expect(await rejection(drain(answerFirst))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field: 'start' });
+    expect(await callFailure(drain(answerFirst))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field: 'start' });
     const empty = client.authenticate();
     empty.end();
-    expect(await rejection(drain(empty))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field: 'start' });
+    expect(await callFailure(drain(empty))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field: 'start' });
   });
 
   it('ends a stalled reader host with DEADLINE_EXCEEDED, frees the call, and keeps serving', async () => {
     const { client, server } = await serve({ apduTimeoutMs: 200 });
     const silent = client.authenticate();
     silent.write({ message: { case: 'start', value: { card: { uid: Uint8Array.of(4, 1, 2, 3, 4, 5, 6) } } } });
-    const stalled = await rejection(drain(silent));
+    const stalled = await callFailure(drain(silent));
     expect(stalled.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
     expect(stalled.details).toMatch(/did not answer command 1 within 200 ms/);
     const mute = client.authenticate(); // never even sends its start message
-    expect((await rejection(drain(mute))).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    expect((await callFailure(drain(mute))).code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
     mute.end();
     expect(server.calls.size).toBe(0);
     const { transport } = await encodedCard(profile, keyStore);
@@ -186,7 +170,7 @@ describe('AuthService.Authenticate over loopback gRPC', () => {
     const { client, server } = await serve({ apduTimeoutMs: 1000, streamTimeoutMs: 300 });
     const { card, transport } = await encodedCard(profile, keyStore);
     card.answerDelayMs = 60;
-    const refused = await rejection(authenticateCard(client, transport));
+    const refused = await callFailure(authenticateCard(client, transport));
     expect(refused.code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
     expect(refused.details).toMatch(/did not finish within 300 ms/);
     expect(server.calls.size).toBe(0);

@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { toHex } from '../../../src/desfire/bytes.js';
 import { DesfireError } from '../../../src/desfire/errors.js';
@@ -8,18 +8,18 @@ import type { Transport } from '../../../src/desfire/transport.js';
 import { DesfireClient } from '../../../src/encoder/client/desfire-client.js';
 import { TransportError } from '../../../src/encoder/transport-error.js';
 import { DesfireStatus, ErrorOrigin } from '../../../src/gen/desfirepacs/v1/desfire_pb.js';
-import { CardState, EncoderService, EncodeRequestSchema, type EncodeResponse } from '../../../src/gen/desfirepacs/v1/encoder_pb.js';
+import { CardState, EncoderService, EncodeRequestSchema } from '../../../src/gen/desfirepacs/v1/encoder_pb.js';
 import { encodeCard } from '../../../src/relay/encode-card.js';
 import { ApiError } from '../../../src/server/grpc/api-error.js';
 import { addService } from '../../../src/server/grpc/add-service.js';
 import { serviceClient, type ServiceClient } from '../../../src/server/grpc/client.js';
-import { FIELD_METADATA } from '../../../src/server/grpc/error-status.js';
 import type { CardRecord } from '../../../src/server/journal/records.js';
 import { relaySettings } from '../../../src/server/relay/relay-settings.js';
 import { encodeStream, type EncodeOutcome, type EncodeStreamDeps } from '../../../src/server/services/encode-stream.js';
 import { blankCard } from '../relay/support/cards.js';
 import { encodeOnly } from '../relay/support/relay-service.js';
 import { silentLogger, startServer, type TestServer } from '../relay/support/server.js';
+import { callFailure, drain } from '../support/grpc-error.js';
 
 const RECORD: CardRecord = {
   id: 9,
@@ -53,20 +53,6 @@ async function serve(encode: (input: EncodeInput) => Promise<EncodeOutcome>, see
   server = await startServer((s, hooks) => addService(s, EncoderService, encodeOnly(handler), hooks));
   client = serviceClient(EncoderService, server.address);
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<{ code: GrpcStatus; details: string; field: unknown }> {
-  const error = (await promise.then(
-    () => expect.fail('the call succeeded'),
-    (e: unknown) => e,
-  )) as ServiceError;
-  return { code: error.code, details: error.details, field: error.metadata?.get(FIELD_METADATA)[0] };
-}
-
-async function drain(stream: AsyncIterable<EncodeResponse>): Promise<EncodeResponse[]> {
-  const out: EncodeResponse[] = [];
-  for await (const m of stream) out.push(m);
-  return out;
 }
 
 describe('EncoderService.Encode over loopback gRPC', () => {
@@ -127,7 +113,7 @@ describe('EncoderService.Encode over loopback gRPC', () => {
 
   it('ends the stream with the encoder\'s refusal before any card number is taken', async () => {
     const client = await serve(() => Promise.reject(new ApiError(GrpcStatus.FAILED_PRECONDITION, 'no open batch has a card number left')));
-    expect(await rejection(encodeCard(client, blankCard().transport, { stationId: 's1' }))).toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION, details: 'no open batch has a card number left' });
+    expect(await callFailure(encodeCard(client, blankCard().transport, { stationId: 's1' }))).toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION, details: 'no open batch has a card number left' });
   });
 
   it.each([
@@ -145,7 +131,7 @@ describe('EncoderService.Encode over loopback gRPC', () => {
     });
     const stream = client.encode();
     stream.write(create(EncodeRequestSchema, { message: { case: 'start', value: start } }));
-    expect(await rejection(drain(stream))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field });
+    expect(await callFailure(drain(stream))).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, field });
     expect(called).toBe(false);
   });
 });

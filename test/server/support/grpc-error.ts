@@ -21,3 +21,10 @@ export async function callFailure(call: Promise<unknown>): Promise<CallFailure> 
   const field = error.metadata.get(FIELD_METADATA)[0];
   return { code: error.code, details: error.details, field: field === undefined ? undefined : String(field) };
 }
+
+/** Every message of a server stream until it ends (rejects with the stream's status). */
+export async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const m of stream) out.push(m);
+  return out;
+}
