@@ -24,7 +24,7 @@ async function encodeWith(keyStore: MemoryKeyStore, uid: Uint8Array): Promise<Vi
   const transport = new InProcessTransport(card);
   const cardData = parseCardData('card_number: 9\nvalid_from: 2026-01-01T00:00:00Z\nvalid_to: 2030-01-01T00:00:00Z\n', 'yaml');
   const plan = await planCard(profile, cardData, keyStore, uid);
-  await personalize({ client: new DesfireClient(transport), uid, ...plan, journal: { record: () => undefined }, verify: async () => true });
+  await personalize({ client: new DesfireClient(transport), uid, ...plan, journal: { record: () => undefined }, verify: async () => ({ passed: true as const }) });
   return card;
 }
 

@@ -54,6 +54,24 @@ describe('personalization', () => {
     expect(card.state.applications.get(AID)?.keySettings).toBe(0x00);
   });
 
+  it("fails the verification step with the door's reason when the door refuses the encoded card", async () => {
+    const card = newCard();
+    const transport = new InProcessTransport(card);
+    const events: StepEvent[] = [];
+    const run = personalize({
+      client: new DesfireClient(transport),
+      uid: card.uid,
+      layout: layout(CONTENT),
+      keys: cardKeys(OURS, card.uid),
+      journal: { record: (e) => void events.push(e) },
+      // A door that knows the card's key set but does not accept it.
+      verify: doorCheck(new DesfireClient(transport), card.uid, doorConfig({ accepted: [OTHER], known: [OURS] })),
+    });
+    await expect(run).rejects.toThrow(PersonalizationError);
+    await expect(run).rejects.toThrow(/verification-failed: .*does not pass the door check: key-set-not-accepted/);
+    expect(events.at(-1)).toMatchObject({ step: 'verify', phase: 'failed' });
+  });
+
   it('leaves an encoded card unchanged and verifies it', async () => {
     const card = newCard();
     await encode(card);

@@ -5,6 +5,7 @@ import { ProximityTimingError, systemTimer, type NanoTimer } from '../../desfire
 import { Status } from '../../desfire/status.js';
 import { isDesfireEv3 } from '../client/card-version.js';
 import type { DesfireClient } from '../client/desfire-client.js';
+import type { VerifyVerdict } from '../personalize/personalizer.js';
 import { TransportError } from '../transport-error.js';
 import type { DenialReason, DoorResult } from './door-result.js';
 
@@ -46,14 +47,16 @@ export interface DoorConfig<Fields> {
 }
 
 /**
- * The door check as personalization's last step: true when granted; a transport failure is not a
- * verdict on the card, so it rejects (the step is retried with the card, not failed).
+ * The door check as personalization's last step: passed when granted, else the denial reason; a
+ * transport failure is not a verdict on the card, so it rejects (the step is retried with the
+ * card, not failed).
  */
-export function doorCheck<Fields>(client: DesfireClient, uid: Uint8Array, config: DoorConfig<Fields>): () => Promise<boolean> {
+export function doorCheck<Fields>(client: DesfireClient, uid: Uint8Array, config: DoorConfig<Fields>): () => Promise<VerifyVerdict> {
   return async () => {
     const result = await authenticateAtDoor(client, uid, config);
-    if (!result.granted && result.reason === 'transport-failed') throw new TransportError(result.detail);
-    return result.granted;
+    if (result.granted) return { passed: true };
+    if (result.reason === 'transport-failed') throw new TransportError(result.detail);
+    return { passed: false, why: `${result.reason} (${result.detail})` };
   };
 }
 

@@ -17,6 +17,9 @@ const OPEN_KEY_SETTINGS = 0x0f;
 const PICC_AES_KEY_NO = 0x80;
 const FILE_TYPE = { standard: 0x00, backup: 0x01 } as const;
 
+/** The last step's door check: passed, or why not (a denial reason and its detail; never key material). */
+export type VerifyVerdict = { readonly passed: true } | { readonly passed: false; readonly why: string };
+
 export interface PersonalizeInput {
   readonly client: DesfireClient;
   /** The card's UID as the reader saw it (7 bytes: random-ID cards cannot be diversified before authentication). */
@@ -25,8 +28,8 @@ export interface PersonalizeInput {
   /** The card's diversified keys, for its UID. */
   readonly keys: CardKeys;
   readonly journal: PersonalizationJournal;
-  /** The door check run last (`verify`): true when the encoded card passes it. */
-  readonly verify: () => Promise<boolean>;
+  /** The door check run last (`verify`): whether the encoded card passes it, and why not. */
+  readonly verify: () => Promise<VerifyVerdict>;
 }
 
 export interface PersonalizationResult {
@@ -243,7 +246,8 @@ class Run {
 
   async verifyCard(): Promise<Outcome> {
     this.#client.dropSession();
-    if (!(await this.#in.verify())) throw new PersonalizationError('verification-failed', `card ${toHex(this.#in.uid)} does not pass the door check`);
+    const verdict = await this.#in.verify();
+    if (!verdict.passed) throw new PersonalizationError('verification-failed', `card ${toHex(this.#in.uid)} does not pass the door check: ${verdict.why}`);
     return checked('verified as a door would');
   }
 }

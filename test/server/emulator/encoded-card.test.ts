@@ -29,7 +29,7 @@ describe('a stored virtual card encoded with generic-pacs-v1', () => {
     const card = first.create();
     const cardData = parseCardData('card_number: 4711\nvalid_from: 2026-01-01T00:00:00Z\nvalid_to: 2030-01-01T00:00:00Z\n', 'yaml');
     const plan = await planCard(profile, cardData, keyStore, card.uid);
-    await personalize({ client: new DesfireClient(first.transport(card.id)), uid: card.uid, ...plan, journal: { record: () => undefined }, verify: async () => true });
+    await personalize({ client: new DesfireClient(first.transport(card.id)), uid: card.uid, ...plan, journal: { record: () => undefined }, verify: async () => ({ passed: true as const }) });
     first.close();
 
     const second = VirtualCardStore.open({ path });
