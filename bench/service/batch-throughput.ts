@@ -1,3 +1,4 @@
+import { ENCODING_PROXIMITY_TOLERANCE_NS } from '../../src/server/service.js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
@@ -9,7 +10,6 @@ import { addService } from '../../src/server/grpc/add-service.js';
 import { ApiError } from '../../src/server/grpc/api-error.js';
 import { serviceClient } from '../../src/server/grpc/client.js';
 import type { CardCounts } from '../../src/server/journal/records.js';
-import { DEFAULT_RELAY_SETTINGS } from '../../src/server/relay/relay-settings.js';
 import { encoderService } from '../../src/server/services/encoder-service.js';
 import { EmulatedStation } from '../../src/server/stations/emulated-station.js';
 import { StationRegistry } from '../../src/server/stations/station-registry.js';
@@ -78,7 +78,7 @@ async function runBatch(cards: number, stationCount: number, journalKind: Journa
   const registry = new StationRegistry();
   const unfollow = registry.follow(events);
   const { journal, keyStore, profiles } = stores;
-  const runner = new BatchRunner({ journal, profiles, keyStore, logger: silentLogger, door: { proximityToleranceNs: DEFAULT_RELAY_SETTINGS.proximityToleranceNs }, events });
+  const runner = new BatchRunner({ journal, profiles, keyStore, logger: silentLogger, door: { proximityToleranceNs: ENCODING_PROXIMITY_TOLERANCE_NS }, events });
   const service = encoderService({
     journal,
     runner,

@@ -1,3 +1,4 @@
+import { ENCODING_PROXIMITY_TOLERANCE_NS } from '../../src/server/service.js';
 import { factoryState } from '../../src/emulator/factory.js';
 import { InProcessTransport } from '../../src/emulator/in-process-transport.js';
 import { VirtualCard } from '../../src/emulator/virtual-card.js';
@@ -27,7 +28,7 @@ export async function encodedCards(profile: Profile, keyStore: KeyStore, count: 
         ...(await planCard(profile, data, keyStore, card.uid)),
         journal: { record: () => undefined },
         // Setup, not measured: a generous tolerance so that a busy machine cannot fail the verification.
-        verify: doorCheck(new DesfireClient(transport), card.uid, doorConfigOf(profile, keyStore, { proximityToleranceNs: 50_000_000n })),
+        verify: doorCheck(new DesfireClient(transport), card.uid, doorConfigOf(profile, keyStore, { proximityToleranceNs: ENCODING_PROXIMITY_TOLERANCE_NS })),
       }),
     );
     readers.push(transport);

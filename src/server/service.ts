@@ -40,7 +40,7 @@ export const SERVICES: readonly DescService[] = Object.freeze([AuthService, Enco
  * prove the card completes it with the right MACs. Relay timing is the doors' concern: a busy
  * station (or a remote agent's host) must not fail good cards over a slow round.
  */
-const ENCODING_PROXIMITY_TOLERANCE_NS = 500_000_000n;
+export const ENCODING_PROXIMITY_TOLERANCE_NS = 500_000_000n;
 
 /** A PC/SC reader a station encodes with, closed when the service stops. */
 export type StationReader = CardReader & { close(): Promise<void> };
