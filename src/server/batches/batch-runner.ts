@@ -35,9 +35,11 @@ export interface EncodeInput {
   /** Checked before a card number is taken; a card once claimed runs to its end (its link fails fast if the card goes). */
   readonly signal: AbortSignal;
   /**
-   * Tries the card again at once while its link fails, up to this many tries in all (default 1).
-   * For cards that stay in the field, as a virtual card that lost power at a write and powers up
-   * at the next command; each failed try is journalled.
+   * Tries the card again at once, up to this many tries in all (default 1), while it fails in a
+   * way that may pass: its link failed (a virtual card that lost power at a write powers up at
+   * the next command), or the final door check failed (read-only; e.g. a proximity round slowed
+   * by the machine's load, as stations sharing a process slow each other). For cards that stay in
+   * the field; each failed try is journalled.
    */
   readonly attempts?: number;
 }
@@ -119,24 +121,25 @@ export class BatchRunner {
     if (claimed === undefined) throw new NoCardLeft(batch.id);
     const log = this.#logger.child({ batch: batch.id, card: claimed.id, station: input.stationId });
     let tried = await this.#attempt(claimed, profile, input, log);
-    for (let tries = 1; tries < (input.attempts ?? 1) && tried.linkLost; tries++) {
+    for (let tries = 1; tries < (input.attempts ?? 1) && tried.mayPass; tries++) {
       tried = await this.#attempt(tried.outcome.card, profile, input, log);
     }
     this.#completeIfDone(batch.id);
     return tried.outcome;
   }
 
-  /** One try at the card, journalled; `linkLost` when it failed because the card's link failed. */
-  async #attempt(claimed: CardRecord, profile: Profile, input: EncodeInput, log: Logger): Promise<{ outcome: EncodeOutcome; linkLost: boolean }> {
+  /** One try at the card, journalled; `mayPass` when it failed in a way another try may get past (see `attempts`). */
+  async #attempt(claimed: CardRecord, profile: Profile, input: EncodeInput, log: Logger): Promise<{ outcome: EncodeOutcome; mayPass: boolean }> {
     const card = claimed.state === 'pending' || claimed.state === 'failed' ? this.#setState(claimed, 'encoding', input.stationId) : claimed;
     try {
       const changed = await this.#personalize(card, profile, input);
       log.info({ changed: changed.length }, 'card encoded');
-      return { outcome: { card: this.#setState(card, 'encoded', input.stationId), changed }, linkLost: false };
+      return { outcome: { card: this.#setState(card, 'encoded', input.stationId), changed }, mayPass: false };
     } catch (e) {
       const outcome = this.#failed(card, e, input.stationId);
       log.warn({ state: outcome.card.state, failure: outcome.failure }, 'card not encoded');
-      return { outcome, linkLost: outcome.card.state === 'failed' && e instanceof TransportError };
+      const transient = e instanceof TransportError || (e instanceof PersonalizationError && e.reason === 'verification-failed');
+      return { outcome, mayPass: outcome.card.state === 'failed' && transient };
     }
   }
 
@@ -167,8 +170,10 @@ export class BatchRunner {
     const plan = await planCard(cardProfile, data, this.#keyStore, input.uid);
     try {
       const door = doorConfigOf(cardProfile, this.#keyStore, { ...this.#door, now: withinValidity(data, this.#door.now ?? (() => new Date())) });
+      const client = new DesfireClient(input.transport);
+      await endSession(client);
       const result = await personalize({
-        client: new DesfireClient(input.transport),
+        client,
         uid: input.uid,
         ...plan,
         journal: this.#journal,
@@ -228,4 +233,18 @@ function withinValidity(card: CardData, now: () => Date): () => Date {
     if (to !== undefined && t > to) return to;
     return t;
   };
+}
+
+/**
+ * A card still in the field after an earlier try may still be in that try's session (the door
+ * check's, for one), and would refuse the personalizer's first plain command. Selecting the PICC
+ * level ends any authentication, as a new field would. A card that refuses the selection is left
+ * to the personalizer's inspection to judge.
+ */
+async function endSession(client: DesfireClient): Promise<void> {
+  try {
+    await client.selectApplication(0);
+  } catch (e) {
+    if (!isDesfireError(e)) throw e;
+  }
 }

@@ -1,4 +1,4 @@
-import { getBatch } from './batches.js';
+import { batchState, getBatch } from './batches.js';
 import { toCardRecord, type CardRow } from './cards.js';
 import { isoNow, type JournalContext } from './context.js';
 import type { BatchRecord, CardRecord } from './records.js';
@@ -51,9 +51,10 @@ export function resumableCards(ctx: JournalContext): CardRecord[] {
  */
 export function completeIfDone(ctx: JournalContext, id: string): BatchRecord | undefined {
   const completed = ctx.db.transaction((): boolean => {
-    const batch = getBatch(ctx, id);
-    if (batch.state !== 'created' && batch.state !== 'running') return false;
-    if (batch.counts.pending > 0 || batch.counts.encoding > 0) return false;
+    const state = batchState(ctx, id);
+    if (state !== 'created' && state !== 'running') return false;
+    const unfinished = ctx.db.prepare(`SELECT 1 FROM cards WHERE batch_id = ? AND state IN ('pending', 'encoding') LIMIT 1`).get(id);
+    if (unfinished !== undefined) return false;
     const at = isoNow(ctx);
     ctx.db.prepare(`UPDATE batches SET state = 'completed', updated_at = ?, finished_at = ? WHERE id = ?`).run(at, at, id);
     return true;

@@ -73,6 +73,13 @@ export function getBatch(ctx: JournalContext, id: string): BatchRecord {
   };
 }
 
+/** A batch's state alone (no counts: they read every card of the batch); UNKNOWN_BATCH when absent. */
+export function batchState(ctx: JournalContext, id: string): BatchState {
+  const state = ctx.db.prepare('SELECT state FROM batches WHERE id = ?').pluck().get(id) as BatchState | undefined;
+  if (state === undefined) throw new JournalError('UNKNOWN_BATCH', `no batch ${id}`);
+  return state;
+}
+
 /** Cards of a batch per state (progress); `total` is the number of card numbers (refused rows excluded). */
 export function batchCounts(ctx: JournalContext, id: string): CardCounts {
   const rows = ctx.db
@@ -125,14 +132,14 @@ export function claimCard(ctx: JournalContext, batchId: string, input: ClaimInpu
   const keySet = nonEmpty(input.keySet, 'key set');
   const keyVersion = keyVersionValue(input.keyVersion);
   return ctx.db.transaction((): CardRecord | undefined => {
-    const batch = getBatch(ctx, batchId);
+    const state = batchState(ctx, batchId);
     const held = ctx.db.prepare(`SELECT * FROM cards WHERE uid = ? AND state <> 'refused'`).get(uid) as CardRow | undefined;
     if (held) {
       if (held.batch_id === batchId) return toCardRecord(held);
       throw new JournalError('UID_TAKEN', `UID ${uid} already belongs to card ${held.id}`);
     }
-    if (batch.state === 'completed' || batch.state === 'cancelled') {
-      throw new JournalError('INVALID_TRANSITION', `batch ${batchId} is ${batch.state}`);
+    if (state === 'completed' || state === 'cancelled') {
+      throw new JournalError('INVALID_TRANSITION', `batch ${batchId} is ${state}`);
     }
     const at = isoNow(ctx);
     const row = ctx.db
@@ -142,7 +149,7 @@ export function claimCard(ctx: JournalContext, batchId: string, input: ClaimInpu
          RETURNING *`,
       )
       .get(uid, keySet, keyVersion, at, batchId) as CardRow | undefined;
-    if (row && batch.state === 'created') {
+    if (row && state === 'created') {
       ctx.db.prepare(`UPDATE batches SET state = 'running', updated_at = ? WHERE id = ?`).run(at, batchId);
     }
     return row ? toCardRecord(row) : undefined;

@@ -22,7 +22,7 @@ export interface EmulatedStationOptions {
   readonly cards: VirtualCardPool;
   readonly registry: StationRegistry;
   readonly logger: Logger;
-  /** Tries at one card while it loses power, before it is left failed (default 3). */
+  /** Tries at one card while it loses power or fails the final door check, before it is left failed (default 3). */
   readonly maxAttempts?: number;
   /** How often an idle station looks for work another process added, and waits after an error (default 2000 ms). */
   readonly idlePollMs?: number;
@@ -40,10 +40,11 @@ interface VirtualCardRef {
  * number is lost or encoded twice; then, while any open batch has numbers left, it takes a new
  * virtual card and encodes it; idle, it waits for news of work.
  *
- * A card that loses power (a tearing fault) is tried again at once, up to `maxAttempts` tries;
- * then it stays failed, counted as such in its batch, and is tried again when the station next
- * starts while the batch is open. A batch completes when none of its cards is pending or encoding, so
- * failed cards never hold a batch open; a cancelled batch's unfinished cards are left as they are.
+ * A card that loses power (a tearing fault) or fails the final door check (a proximity round
+ * slowed by load) is tried again at once, up to `maxAttempts` tries; then it stays failed,
+ * counted as such in its batch, and is tried again when the station next starts while the batch
+ * is open. A batch completes when none of its cards is pending or encoding, so failed cards
+ * never hold a batch open; a cancelled batch's unfinished cards are left as they are.
  */
 export class EmulatedStation implements Station {
   readonly id: string;
@@ -108,7 +109,7 @@ export class EmulatedStation implements Station {
   }
 
   /**
-   * Encodes one virtual card, tried again at once while it loses power, up to maxAttempts. False
+   * Encodes one virtual card, tried again at once while it may pass (see EncodeInput.attempts). False
    * when it got no card number (none left, or the batch finished meanwhile): the card is still blank.
    */
   async #encode(card: VirtualCardRef): Promise<boolean> {

@@ -8,13 +8,13 @@ import { InProcessTransport } from '../../../src/emulator/in-process-transport.j
 import { VirtualCard } from '../../../src/emulator/virtual-card.js';
 import { CardDataSchema } from '../../../src/gen/desfirepacs/v1/profile_pb.js';
 import type { BatchEvent } from '../../../src/server/batches/batch-events.js';
-import type { BatchRunner } from '../../../src/server/batches/batch-runner.js';
+import { BatchRunner } from '../../../src/server/batches/batch-runner.js';
 import { cardDataText } from '../../../src/server/batches/card-data.js';
 import { profileForCard } from '../../../src/server/batches/card-profile.js';
 import { NoCardLeft } from '../../../src/server/batches/no-card-left.js';
 import { isJournalError, Journal } from '../../../src/server/journal/index.js';
 import { steppingClock } from '../journal/support.js';
-import { atDoor, batchCards, genericPacs, keyStoreFor, runnerFor } from './support.js';
+import { atDoor, batchCards, DOOR_OPTIONS, genericPacs, keyStoreFor, profileSource, runnerFor, silentLogger } from './support.js';
 
 const PROFILE = 'generic-pacs-v1';
 const never = new AbortController().signal;
@@ -124,6 +124,35 @@ describe('BatchRunner: cards for a batch', () => {
     const resumed = await runner.encodeCard({ transport: refusing, uid: card.uid, stationId: 's', signal: never });
     expect(resumed).toMatchObject({ card: { state: 'encoded', cardNumber: 1n } });
     expect(resumed.changed[0]).toBe('create-files');
+  });
+
+  it('tries a card again when asked while its final door check fails, as a proximity round slowed by load makes it', async () => {
+    const journal = journalInMemory();
+    let slowRounds = 0;
+    let ticks = 0;
+    // The door's clock, read before and after each proximity round: while slowRounds > 0, the next round ends a second late.
+    const timer = () => {
+      const now = process.hrtime.bigint();
+      if (slowRounds === 0 || ++ticks % 2 === 1) return now;
+      slowRounds--;
+      return now + 1_000_000_000n;
+    };
+    const runner = new BatchRunner({ journal, profiles: profileSource(await genericPacs()), keyStore: keyStoreFor(journal), logger: silentLogger, door: { ...DOOR_OPTIONS, timer } });
+    journal.createBatch({ profile: PROFILE, keySet: 'pacs', cards: batchCards(1, 2) });
+    const once = blankCard(8);
+    slowRounds = 1;
+    const failed = await runner.encodeCard({ transport: once.transport, uid: once.card.uid, stationId: 's', signal: never });
+    expect(failed.card.state).toBe('failed');
+    expect(failed.failure).toMatch(/verification-failed.*relay-suspected/);
+    // presented again in the same field, still in the door check's session: finished
+    expect((await runner.encodeCard({ transport: once.transport, uid: once.card.uid, stationId: 's', signal: never })).card.state).toBe('encoded');
+
+    const twice = blankCard(9);
+    slowRounds = 1;
+    const outcome = await runner.encodeCard({ transport: twice.transport, uid: twice.card.uid, stationId: 's', signal: never, attempts: 2 });
+    expect(outcome.card).toMatchObject({ state: 'encoded', cardNumber: 2n });
+    const verify = journal.steps(outcome.card.id).filter((s) => s.step === 'verify').map((s) => s.phase);
+    expect(verify).toEqual(['started', 'failed', 'started', 'completed']);
   });
 
   it('refuses a card of another system untouched and gives its number to the next card', async () => {

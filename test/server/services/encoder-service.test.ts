@@ -1,6 +1,6 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromHex } from '../../../src/desfire/bytes.js';
 import { BatchState, CardState, EncoderService, StationKind, type WatchBatchResponse } from '../../../src/gen/desfirepacs/v1/encoder_pb.js';
@@ -9,13 +9,13 @@ import { VirtualCardStore } from '../../../src/server/emulator/virtual-card-stor
 import { ApiError } from '../../../src/server/grpc/api-error.js';
 import { serviceClient, type ServiceClient } from '../../../src/server/grpc/client.js';
 import { addService } from '../../../src/server/grpc/add-service.js';
-import { FIELD_METADATA } from '../../../src/server/grpc/error-status.js';
 import { Journal } from '../../../src/server/journal/index.js';
 import { encoderService } from '../../../src/server/services/encoder-service.js';
 import { EmulatedStation } from '../../../src/server/stations/emulated-station.js';
 import { StationRegistry } from '../../../src/server/stations/station-registry.js';
 import { genericPacs, keyStoreFor, profileSource, runnerFor, silentLogger } from '../batches/support.js';
 import { steppingClock } from '../journal/support.js';
+import { callFailure, drain } from '../support/grpc-error.js';
 import { loopbackServer } from '../support/loopback.js';
 
 const PROFILE = 'generic-pacs-v1';
@@ -23,25 +23,6 @@ const at = (iso: string) => timestampFromDate(new Date(iso));
 const cardData = (cardNumber: bigint, overrides: MessageInitShape<typeof CardDataSchema> = {}) =>
   create(CardDataSchema, { cardNumber, validFrom: at('2026-01-01T00:00:00Z'), validTo: at('2030-01-01T00:00:00Z'), ...overrides });
 const cards = (from: number, count: number) => Array.from({ length: count }, (_, i) => cardData(BigInt(from + i)));
-
-/** The status and named field of a failed call. */
-async function failure(call: Promise<unknown>): Promise<{ code: GrpcStatus; field: string | undefined; details: string }> {
-  const error = (await call.then(
-    () => {
-      throw new Error('the call succeeded');
-    },
-    (e: unknown) => e,
-  )) as ServiceError;
-  const field = error.metadata?.get(FIELD_METADATA)[0];
-  return { code: error.code, field: field === undefined ? undefined : String(field), details: error.details };
-}
-
-/** Every message of a server stream, until it ends. */
-async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const message of stream) out.push(message);
-  return out;
-}
 
 describe('EncoderService over gRPC', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
@@ -120,7 +101,7 @@ describe('EncoderService over gRPC', () => {
     );
     expect((await client.listCards({ uid: one.uid })).cards.map((c) => c.id)).toEqual([one.id]);
 
-    expect(await failure(client.cancelBatch({ batchId: 'batch-1' }))).toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION });
+    expect(await callFailure(client.cancelBatch({ batchId: 'batch-1' }))).toMatchObject({ code: GrpcStatus.FAILED_PRECONDITION });
     const listed = await client.listBatches({ state: BatchState.COMPLETED });
     expect(listed.batches.map((b) => b.id)).toEqual(['batch-1']);
   });
@@ -174,7 +155,7 @@ describe('EncoderService over gRPC', () => {
       ['cancel: bad id', client.cancelBatch({ batchId: 'a b' }), 'batch_id'],
     ];
     for (const [what, call, field] of table) {
-      expect({ what, ...(await failure(call)) }).toMatchObject({ what, code: GrpcStatus.INVALID_ARGUMENT, field });
+      expect({ what, ...(await callFailure(call)) }).toMatchObject({ what, code: GrpcStatus.INVALID_ARGUMENT, field });
     }
     expect(journal.listBatches().batches.map((b) => b.id)).toEqual(['taken']);
   });
@@ -193,9 +174,9 @@ describe('EncoderService over gRPC', () => {
       ['number taken', client.createBatch({ profile: PROFILE, cards: cards(2, 2) }), GrpcStatus.ALREADY_EXISTS, undefined],
     ];
     for (const [what, call, code, field] of table) {
-      expect({ what, ...(await failure(call)) }).toMatchObject({ what, code, field });
+      expect({ what, ...(await callFailure(call)) }).toMatchObject({ what, code, field });
     }
-    expect(await failure(drain(client.watchBatch({ batchId: 'nope' }) as AsyncIterable<WatchBatchResponse>))).toMatchObject({ code: GrpcStatus.NOT_FOUND, field: 'batch_id' });
+    expect(await callFailure(drain(client.watchBatch({ batchId: 'nope' }) as AsyncIterable<WatchBatchResponse>))).toMatchObject({ code: GrpcStatus.NOT_FOUND, field: 'batch_id' });
     expect((await client.listBatches({})).batches).toHaveLength(1);
   });
 });

@@ -65,7 +65,6 @@ describe('emulated stations after a killed service', () => {
     cleanups.push(() => Promise.all(stations.map((s) => s.stop())).then(() => undefined));
     await done;
 
-    for (const c of journal.listCards({ batchId: batch.id, state: 'failed' }).cards) console.log('FAILEDCARD', c.cardNumber, c.detail, JSON.stringify(journal.steps(c.id).map((s) => [s.step, s.phase, s.detail])));
     expect(journal.getBatch(batch.id).counts).toMatchObject({ total: 12, encoded: 12, failed: 0, refused: 0, pending: 0, encoding: 0 });
     const records = journal.listCards({ batchId: batch.id }).cards;
     expect(records.map((c) => c.cardNumber).sort((a, b) => Number(a - b))).toEqual(Array.from({ length: 12 }, (_, i) => BigInt(i + 1)));
