@@ -49,10 +49,11 @@ export async function* watchBatch(journal: Journal, events: BatchEvents, batchId
         yield { batch: now };
         continue;
       }
+      // Every queued change is sent, even once the batch has finished meanwhile: the loop's
+      // condition ends the watch after the last of them.
       for (const card of cards) {
         last = journal.getBatch(batchId);
         yield { batch: last, card };
-        if (finished(last)) return;
       }
     }
   } finally {

@@ -45,6 +45,42 @@ describe('watchBatch', () => {
     expect((await next).done).toBe(true);
   });
 
+  it('sends every card event queued before the batch completed, then ends', async () => {
+    const journal = Journal.open({ path: ':memory:', now: steppingClock() });
+    const events = new BatchEvents();
+    const batch = journal.createBatch({ profile: 'generic-pacs-v1', keySet: 'pacs', cards: batchCards(1, 3) });
+    const steps = watchBatch(journal, events, batch.id, { signal: new AbortController().signal, pollMs: 60_000 });
+    await steps.next();
+    // Three cards finish before the watcher runs again, and the batch completes with the last.
+    for (let n = 1; n <= 3; n++) {
+      const card = journal.claimCard(batch.id, { uid: uid(n), ...claim })!;
+      events.publish({ kind: 'card', card: journal.setCardState(card.id, 'encoded'), stationId: 's' });
+    }
+    journal.completeIfDone(batch.id);
+    const rest: BatchProgress[] = [];
+    for await (const step of steps) rest.push(step);
+    expect(rest.map((step) => step.card?.cardNumber)).toEqual([1n, 2n, 3n]);
+    expect(rest.at(-1)!.batch).toMatchObject({ state: 'completed', counts: { encoded: 3 } });
+  });
+
+  it('sends every change queued while it was busy, also those after the batch finished, then ends', async () => {
+    const journal = Journal.open({ path: ':memory:', now: steppingClock() });
+    const events = new BatchEvents();
+    const batch = journal.createBatch({ profile: 'generic-pacs-v1', keySet: 'pacs', cards: batchCards(1, 1) });
+    const steps = watchBatch(journal, events, batch.id, { signal: new AbortController().signal, pollMs: 60_000 });
+    await steps.next();
+    const card = journal.claimCard(batch.id, { uid: uid(1), ...claim })!;
+    events.publish({ kind: 'card', card: journal.setCardState(card.id, 'encoding'), stationId: 's' });
+    events.publish({ kind: 'card', card: journal.setCardState(card.id, 'encoded'), stationId: 's' });
+    events.publish({ kind: 'batch', batch: journal.completeIfDone(batch.id)! });
+    const rest: BatchProgress[] = [];
+    for await (const step of steps) rest.push(step);
+    expect(rest.map((s) => [s.card?.state, s.batch.state])).toEqual([
+      ['encoding', 'completed'],
+      ['encoded', 'completed'],
+    ]);
+  });
+
   it('fails with UNKNOWN_BATCH for a batch that does not exist', async () => {
     const journal = Journal.open({ path: ':memory:' });
     const steps = watchBatch(journal, new BatchEvents(), 'nope', { signal: new AbortController().signal });
