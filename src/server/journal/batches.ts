@@ -44,9 +44,14 @@ export function createBatch(ctx: JournalContext, input: CreateBatchInput): Batch
      VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
   );
   ctx.db.transaction(() => {
-    ctx.db
-      .prepare(`INSERT INTO batches (id, profile, key_set, state, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?)`)
-      .run(id, profile, keySet, at, at);
+    try {
+      ctx.db
+        .prepare(`INSERT INTO batches (id, profile, key_set, state, created_at, updated_at) VALUES (?, ?, ?, 'created', ?, ?)`)
+        .run(id, profile, keySet, at, at);
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new JournalError('BATCH_EXISTS', `batch ${id} exists already`, { cause: e });
+      throw e;
+    }
     input.cards.forEach((card, i) => {
       try {
         insertCard.run(numbers[i], profile, id, card.data ?? null, at, at);

@@ -9,6 +9,8 @@ export type JournalErrorCode =
   /** The UID already belongs to a card that is not refused. */
   | 'UID_TAKEN'
   | 'UNKNOWN_BATCH'
+  /** A batch with this id exists already. */
+  | 'BATCH_EXISTS'
   | 'UNKNOWN_CARD'
   /** A state change the lifecycle does not allow (e.g. an encoded card back to pending). */
   | 'INVALID_TRANSITION'

@@ -33,6 +33,13 @@ describe('cards: one card number per profile', () => {
     expect(codeOf(() => journal.registerCard({ profile: PROFILE, cardNumber: 2n, uid: uid(1), keySet: 'dev', keyVersion: 1 }))).toBe('UID_TAKEN');
   });
 
+  it('refuses a second batch with the same id, keeping nothing of it', () => {
+    const journal = memoryJournal();
+    journal.createBatch({ profile: PROFILE, keySet: 'dev', cards: [{ cardNumber: 1n }], id: 'b-1' });
+    expect(codeOf(() => journal.createBatch({ profile: PROFILE, keySet: 'dev', cards: [{ cardNumber: 2n }], id: 'b-1' }))).toBe('BATCH_EXISTS');
+    expect(journal.listCards({ cardNumber: 2n }).cards).toEqual([]);
+  });
+
   it('validates card numbers, UIDs and key versions', () => {
     const journal = memoryJournal();
     const base = { profile: PROFILE, cardNumber: 1n, uid: uid(1), keySet: 'dev', keyVersion: 1 };
