@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database, Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { CardPresence, Transport } from '../../desfire/transport.js';
+import type { CardPresence, TimedAnswer, Transport } from '../../desfire/transport.js';
 import { CardPowerLost } from '../../emulator/card-endpoint.js';
 import { importImage } from '../../emulator/image.js';
 import type { PiccState } from '../../emulator/model.js';
@@ -171,6 +171,7 @@ export class VirtualCardStore {
     const presence = () => this.#presence(id);
     return {
       transceive: (apdu) => this.transceive(id, apdu),
+      timedExchange: (commands) => this.#timedExchange(id, commands),
       get card() {
         return presence();
       },
@@ -215,6 +216,28 @@ export class VirtualCardStore {
     // The card may have been deleted, or the store closed, during the delay.
     this.#open();
     return this.#answer(id, this.#liveCard(id), apdu);
+  }
+
+  /**
+   * Proximity-check rounds timed at the card, as a reader host times them at its reader: back to
+   * back in the card's queue, each measured around the card's answer and its delay fault (which
+   * stands for a relay between reader and card), so a busy service process does not slow the
+   * rounds of its own virtual cards.
+   */
+  async #timedExchange(id: string, commands: readonly Uint8Array[]): Promise<TimedAnswer[]> {
+    this.#open();
+    commands.forEach(checkApdu);
+    return this.#queue.run(id, async () => {
+      const answers: TimedAnswer[] = [];
+      for (const apdu of commands) {
+        const start = process.hrtime.bigint();
+        const { delayMs } = this.#liveCard(id).faults;
+        if (delayMs > 0) await this.#delay(delayMs, undefined);
+        const response = this.#answer(id, this.#liveCard(id), apdu);
+        answers.push({ response, elapsedNs: process.hrtime.bigint() - start });
+      }
+      return answers;
+    });
   }
 
   async #delay(ms: number, signal: AbortSignal | undefined): Promise<void> {

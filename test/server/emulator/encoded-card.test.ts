@@ -38,6 +38,23 @@ describe('a stored virtual card encoded with generic-pacs-v1', () => {
       const result = await authenticateAtDoor(new DesfireClient(second.transport(card.id)), card.uid, door);
       if (!result.granted) throw new Error(`denied: ${result.reason} ${result.detail}`);
       expect(result.credential.cardNumber).toBe(4711n);
+
+      // The proximity rounds are timed at the card (the transport's timedExchange), delay fault included.
+      const transport = second.transport(card.id);
+      let timedCalls = 0;
+      const timedExchange = transport.timedExchange!;
+      const counted = {
+        transceive: transport.transceive,
+        get card() {
+          return transport.card;
+        },
+        timedExchange: (commands: readonly Uint8Array[]) => (timedCalls++, timedExchange(commands)),
+      };
+      expect((await authenticateAtDoor(new DesfireClient(counted), card.uid, door)).granted).toBe(true);
+      expect(timedCalls).toBe(1);
+      second.setFaults(card.id, { tearAtWrite: 0, delayMs: 30 });
+      const relayed = await authenticateAtDoor(new DesfireClient(second.transport(card.id)), card.uid, door);
+      expect(relayed.granted ? 'granted' : relayed.reason).toBe('relay-suspected');
     } finally {
       second.close();
     }
