@@ -130,7 +130,7 @@ async function cards(client: EncoderClient, batchId: string, state: number, io: 
     io.write(state === 0 ? `no cards in batch ${batchId}` : `no ${stateName(CardStateSchema, state)} cards in batch ${batchId}`);
     return 0;
   }
-  const rows = all.map((c) => [String(c.cardNumber), c.uid.length === 0 ? '-' : toHex(c.uid), stateName(CardStateSchema, c.state), c.detail]);
+  const rows = all.map((c) => [String(c.cardNumber), c.uid.length === 0 ? '-' : toHex(c.uid).toUpperCase(), stateName(CardStateSchema, c.state), c.detail]);
   for (const line of formatTable(['CARD NUMBER', 'UID', 'STATE', 'DETAIL'], rows, [0])) io.write(line);
   return 0;
 }

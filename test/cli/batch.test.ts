@@ -487,7 +487,7 @@ describe('desfire-pacs batch list, cancel, cards', () => {
     expect(out).toEqual([
       '         CARD NUMBER  UID             STATE     DETAIL',
       '                1001  04112233445566  encoded',
-      '                1002  04aabbccddeeff  failed    card removed at step credential',
+      '                1002  04AABBCCDDEEFF  failed    card removed at step credential',
       '                1003  08a1b2c3        encoding',
       '18446744073709551615  -               pending',
     ]);
