@@ -488,7 +488,7 @@ describe('desfire-pacs batch list, cancel, cards', () => {
       '         CARD NUMBER  UID             STATE     DETAIL',
       '                1001  04112233445566  encoded',
       '                1002  04AABBCCDDEEFF  failed    card removed at step credential',
-      '                1003  08a1b2c3        encoding',
+      '                1003  08A1B2C3        encoding',
       '18446744073709551615  -               pending',
     ]);
     expect(encoder.requests('listCards').map((r) => [r.batchId, r.state, r.pageToken, r.pageSize])).toEqual([
