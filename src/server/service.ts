@@ -1,5 +1,5 @@
 import type { DescService } from '@bufbuild/protobuf';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ScryptParams } from '../encoder/keys/index.js';
 import { PcscTransport } from '../encoder/transports/index.js';
@@ -27,6 +27,7 @@ import { encoderService } from './services/encoder-service.js';
 import { keyService } from './services/key-service.js';
 import { profileService } from './services/profile-service.js';
 import { shutdownServer } from './shutdown.js';
+import { isLoopbackListen, plaintextRefusal, serverCredentials, transportSecurity } from './tls.js';
 import { EmulatedStation } from './stations/emulated-station.js';
 import { PcscStation, type CardReader } from './stations/pcsc-station.js';
 import type { Station } from './stations/station.js';
@@ -74,6 +75,8 @@ export interface RunningService {
  * then reports SERVING. A start that fails closes whatever it had opened.
  */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<RunningService> {
+  const refusal = plaintextRefusal(config);
+  if (refusal !== undefined) throw new Error(`cannot listen on ${config.listen}: ${refusal}`);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const opened = new Closers();
   try {
@@ -103,7 +106,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const health = new ServiceHealth(SERVICES.map((s) => s.typeName));
     health.addToServer(server);
     reflectionService(SERVICES).addToServer(server);
-    const port = await bind(server, config.listen);
+    const port = await bind(server, config, logger);
     opened.add(() => server.forceShutdown());
     const address = `${config.listen.slice(0, config.listen.lastIndexOf(':'))}:${port}`;
 
@@ -120,7 +123,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     opened.add(() => Promise.all(stations.map((s) => s.stop())));
 
     health.set('SERVING');
-    logger.info({ address, services: SERVICES.map((s) => s.typeName), stations: stations.map((s) => s.id) }, `listening on ${address}`);
+    logger.info({ address, transport: transportSecurity(config.tls), services: SERVICES.map((s) => s.typeName), stations: stations.map((s) => s.id) }, `listening on ${address}`);
 
     let stopping: Promise<void> | undefined;
     const stop = (reason = 'stop requested') =>
@@ -141,8 +144,24 @@ export async function startService(config: ServiceConfig, options: ServiceOption
   }
 }
 
-function bind(server: Server, address: string): Promise<number> {
+/** Binds the configured address with its credentials (plaintext, TLS or mTLS). */
+function bind(server: Server, config: ServiceConfig, logger: Logger): Promise<number> {
+  const address = config.listen;
+  logTransport(config, logger);
   return new Promise((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(port))),
+    server.bindAsync(address, serverCredentials(config.tls), (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(port))),
   );
+}
+
+/** Which protection the port has and from which files (never the key itself). */
+function logTransport(config: ServiceConfig, logger: Logger): void {
+  const { tls } = config;
+  if (tls === undefined) {
+    if (!isLoopbackListen(config.listen)) logger.warn({ transport: 'plaintext' }, 'TLS is off and plaintext is allowed: calls must reach the service only through a TLS-terminating proxy');
+    else logger.info({ transport: 'plaintext' }, 'TLS is off: plaintext on loopback only (development)');
+  } else if (tls.clientCa === undefined) {
+    logger.info({ transport: 'TLS', certFile: tls.certFile }, 'TLS is on; clients are not asked for certificates (set tls.client_ca_file for mTLS)');
+  } else {
+    logger.info({ transport: 'mTLS', certFile: tls.certFile, clientCaFile: tls.clientCaFile }, 'mTLS is on: clients must present a certificate signed by the client CA');
+  }
 }

@@ -4,6 +4,8 @@ import { formatOfPath, parseSource } from '../../encoder/profile/load.js';
 import { formatIssue, isProfileError } from '../../encoder/profile/profile-error.js';
 import { ConfigError } from './config-error.js';
 import { defaultServiceConfig, type ServiceConfig } from './service-config.js';
+import { plaintextRefusal } from '../tls.js';
+import { readTlsFiles } from './tls-files.js';
 import { CONFIG_FILE_ENV, InvalidSetting, SETTINGS, type ConfigDraft, type Setting } from './settings.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -28,7 +30,7 @@ export interface ConfigSources {
 export async function loadConfig(sources: ConfigSources = {}): Promise<ServiceConfig> {
   const env = sources.env ?? process.env;
   const cwd = sources.cwd ?? process.cwd();
-  const draft: ConfigDraft = defaultServiceConfig(cwd);
+  const draft: ConfigDraft = { ...defaultServiceConfig(cwd), tlsFiles: {} };
   /** Where each setting that is not a default came from, for errors that involve two settings. */
   const from = new Map<Setting, string>();
   const apply = (s: Setting, source: string, set: () => void) => {
@@ -56,11 +58,16 @@ export async function loadConfig(sources: ConfigSources = {}): Promise<ServiceCo
     if (text !== undefined) apply(s, `--${s.flag}`, () => s.fromText(draft, text, cwd));
   }
 
+  const sourceOf = (key: string) => from.get(SETTINGS.find((s) => s.key === key)!) ?? `${key} (default)`;
   if (draft.relay.streamTimeoutMs < draft.relay.apduTimeoutMs) {
-    const stream = SETTINGS.find((s) => s.key === 'relay.stream_timeout_ms')!;
-    throw new ConfigError(from.get(stream) ?? 'relay.stream_timeout_ms (default)', `${draft.relay.streamTimeoutMs} ms is shorter than one APDU's timeout (${draft.relay.apduTimeoutMs} ms)`);
+    throw new ConfigError(sourceOf('relay.stream_timeout_ms'), `${draft.relay.streamTimeoutMs} ms is shorter than one APDU's timeout (${draft.relay.apduTimeoutMs} ms)`);
   }
-  return draft;
+  const { tlsFiles, ...rest } = draft;
+  const tls = await readTlsFiles(tlsFiles, sourceOf);
+  const config: ServiceConfig = tls === undefined ? rest : { ...rest, tls };
+  const refusal = plaintextRefusal(config);
+  if (refusal !== undefined) throw new ConfigError(sourceOf('listen'), refusal);
+  return config;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

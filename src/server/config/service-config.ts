@@ -22,6 +22,19 @@ export interface StationsConfig {
   readonly pcscReaders: readonly string[];
 }
 
+/** TLS on the gRPC port, read from the PEM files the settings name (checked at load). */
+export interface TlsConfig {
+  /** The server's certificate, then any intermediates. */
+  readonly certChain: Buffer;
+  /** The certificate's private key; named `key` so the log redaction catches it should it ever be logged. */
+  readonly key: Buffer;
+  /** CA certificates a client's certificate must chain to: set, clients must present one (mTLS). */
+  readonly clientCa?: Buffer;
+  /** Where they came from, for the start log. */
+  readonly certFile: string;
+  readonly clientCaFile?: string;
+}
+
 /** Everything the service is configured with (docs/service.md lists each setting). */
 export interface ServiceConfig {
   /** host:port to listen on (port 0: any free port). */
@@ -35,6 +48,10 @@ export interface ServiceConfig {
   readonly relay: RelayConfig;
   /** How long a shutdown waits for calls in progress before cancelling them. */
   readonly shutdownGraceMs: number;
+  /** Unset: plaintext, allowed on loopback only unless `allowPlaintext`. */
+  readonly tls?: TlsConfig;
+  /** Plaintext on a non-loopback address (a TLS-terminating proxy in front). */
+  readonly allowPlaintext: boolean;
 }
 
 /** The embedded defaults: one process on loopback with a data directory in the working directory. */
@@ -47,5 +64,6 @@ export function defaultServiceConfig(cwd: string = process.cwd()): ServiceConfig
     defaultDoorProfile: 'generic-pacs-v1',
     relay: { apduTimeoutMs: 2000, streamTimeoutMs: 15_000, proximityToleranceMs: 20 },
     shutdownGraceMs: 10_000,
+    allowPlaintext: false,
   };
 }

@@ -13,8 +13,15 @@ interface Kind<T> {
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** The PEM files of the TLS settings, absolute paths; read once every source has had its say. */
+export interface TlsFiles {
+  cert?: string;
+  key?: string;
+  clientCa?: string;
+}
+
 /** The config as it is being built. */
-export type ConfigDraft = Writable<Omit<ServiceConfig, 'relay' | 'stations'>> & { relay: Writable<RelayConfig>; stations: Writable<StationsConfig> };
+export type ConfigDraft = Writable<Omit<ServiceConfig, 'relay' | 'stations' | 'tls'>> & { relay: Writable<RelayConfig>; stations: Writable<StationsConfig>; tlsFiles: TlsFiles };
 
 export interface Setting {
   /** In config files: sections and names in snake_case, e.g. `relay.apdu_timeout_ms`. */
@@ -59,6 +66,23 @@ const address = textKind('host:port', (text) => {
 
 /** A directory, relative paths from the working directory. */
 const directory = textKind('a directory path', (text, cwd) => resolve(cwd, text));
+
+/** A file, relative paths from the working directory. */
+const file = textKind('a file path', (text, cwd) => resolve(cwd, text));
+
+/** true/false in files; 1/0, true/false, yes/no in text. */
+const flag: Kind<boolean> = {
+  fromFile: (value) => {
+    if (typeof value !== 'boolean') throw new InvalidSetting(`must be true or false, got ${JSON.stringify(value) ?? String(value)}`);
+    return value;
+  },
+  fromText: (text) => {
+    const word = text.trim().toLowerCase();
+    if (['1', 'true', 'yes'].includes(word)) return true;
+    if (['0', 'false', 'no'].includes(word)) return false;
+    throw new InvalidSetting(`must be 1 or 0 (true/false, yes/no), got "${text}"`);
+  },
+};
 
 const logLevel = textKind(`one of ${LOG_LEVELS.join(', ')}`, (text): LogLevel => {
   const level = text.trim().toLowerCase();
@@ -117,6 +141,10 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   setting('relay.stream_timeout_ms', 'DESFIRE_PACS_RELAY_STREAM_TIMEOUT_MS', integer(1, 3_600_000, ' ms'), (d, v) => (d.relay.streamTimeoutMs = v)),
   setting('relay.proximity_tolerance_ms', 'DESFIRE_PACS_RELAY_PROXIMITY_TOLERANCE_MS', integer(0, 1000, ' ms'), (d, v) => (d.relay.proximityToleranceMs = v)),
   setting('shutdown_grace_ms', 'DESFIRE_PACS_SHUTDOWN_GRACE_MS', integer(0, 600_000, ' ms'), (d, v) => (d.shutdownGraceMs = v)),
+  setting('tls.cert_file', 'DESFIRE_PACS_TLS_CERT_FILE', file, (d, v) => (d.tlsFiles.cert = v)),
+  setting('tls.key_file', 'DESFIRE_PACS_TLS_KEY_FILE', file, (d, v) => (d.tlsFiles.key = v)),
+  setting('tls.client_ca_file', 'DESFIRE_PACS_TLS_CLIENT_CA_FILE', file, (d, v) => (d.tlsFiles.clientCa = v)),
+  setting('allow_plaintext', 'DESFIRE_PACS_ALLOW_PLAINTEXT', flag, (d, v) => (d.allowPlaintext = v)),
 ]);
 
 /** The config file: `--config FILE`, else this variable. */

@@ -1,6 +1,6 @@
 import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import { credentials, makeGenericClientConstructor, Metadata, type CallOptions, type Client, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, makeGenericClientConstructor, type ChannelCredentials, Metadata, type CallOptions, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { serviceDefinition } from './service-definition.js';
 
 type MethodClient<M> = M extends { methodKind: 'unary'; input: infer I extends DescMessage; output: infer O extends DescMessage }
@@ -17,12 +17,33 @@ export type ServiceClient<S> = (S extends GenService<infer T extends GenServiceM
   readonly grpc: Client;
 };
 
+/** TLS towards the service, PEM contents. */
+export interface ClientTls {
+  /** CA certificates to trust for the server's certificate (default: the system's). */
+  readonly ca?: Buffer;
+  /** This client's certificate and its key, for a service that requires them (mTLS); both or neither. */
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+export interface ServiceClientOptions {
+  /** Unset: plaintext, as to a service on loopback. */
+  readonly tls?: ClientTls;
+}
+
+/** The channel credentials for `tls`: plaintext without it. */
+export function clientCredentials(tls: ClientTls | undefined): ChannelCredentials {
+  return tls === undefined ? credentials.createInsecure() : credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
 /**
- * A client for `service` at `address` (host:port). Plaintext: the service listens on loopback
- * unless configured with TLS. Used by the CLI, the station agent, tests and benchmarks.
+ * A client for `service` at `address` (host:port), plaintext or over TLS as `options` say, or on
+ * a grpc-js client made by the caller (channel options of its own). Used by the CLI, the station
+ * agent, tests and benchmarks.
  */
-export function serviceClient<T extends GenServiceMethods>(service: GenService<T>, address: string, client?: Client): ServiceClient<GenService<T>> {
-  const grpc = client ?? new (makeGenericClientConstructor(serviceDefinition(service), service.typeName))(address, credentials.createInsecure());
+export function serviceClient<T extends GenServiceMethods>(service: GenService<T>, address: string, options: ServiceClientOptions | Client = {}): ServiceClient<GenService<T>> {
+  const grpc =
+    options instanceof Client ? options : new (makeGenericClientConstructor(serviceDefinition(service), service.typeName))(address, clientCredentials(options.tls));
   const definition = serviceDefinition(service);
   const out: Record<string, unknown> = { grpc };
   for (const method of service.methods) {

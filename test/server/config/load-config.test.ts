@@ -44,6 +44,7 @@ relay:
   stream_timeout_ms: 30000
   proximity_tolerance_ms: 5
 shutdown_grace_ms: 2500
+allow_plaintext: true
 `;
 
 describe('service config', () => {
@@ -57,6 +58,7 @@ describe('service config', () => {
       defaultDoorProfile: 'generic-pacs-v1',
       relay: { apduTimeoutMs: 2000, streamTimeoutMs: 15_000, proximityToleranceMs: 20 },
       shutdownGraceMs: 10_000,
+      allowPlaintext: false,
     });
     expect(config).toEqual(defaultServiceConfig('/srv/pacs'));
   });
@@ -71,6 +73,7 @@ describe('service config', () => {
       defaultDoorProfile: 'site-a',
       relay: { apduTimeoutMs: 1500, streamTimeoutMs: 30_000, proximityToleranceMs: 5 },
       shutdownGraceMs: 2500,
+      allowPlaintext: true,
     });
   });
 
@@ -107,6 +110,7 @@ describe('service config', () => {
       defaultDoorProfile: 'site-a', // file over default
       relay: { apduTimeoutMs: 1500, streamTimeoutMs: 20_000, proximityToleranceMs: 5 },
       shutdownGraceMs: 2500, // an empty variable is unset
+      allowPlaintext: true, // file over default
     });
     expect((await loadConfig({ env: {}, cwd: '/srv', flags: { 'data-dir': 'here' } })).dataDir).toBe('/srv/here');
   });
@@ -125,6 +129,10 @@ describe('service config', () => {
       'relay.stream_timeout_ms',
       'relay.proximity_tolerance_ms',
       'shutdown_grace_ms',
+      'tls.cert_file',
+      'tls.key_file',
+      'tls.client_ca_file',
+      'allow_plaintext',
     ]);
   });
 
