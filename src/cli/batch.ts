@@ -31,7 +31,7 @@ export interface BatchIo {
   readonly raw?: (text: string) => void;
   /** Where DESFIRE_PACS_SERVER is read from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Resolves the --cards file (default `process.cwd()`). */
+  /** Resolves the --cards and TLS files (default `process.cwd()`). */
   readonly cwd?: string;
   /** Stops watching when aborted (default: Ctrl-C, SIGINT, while watching). */
   readonly interrupt?: AbortSignal;
@@ -47,7 +47,7 @@ export interface BatchIo {
 export async function runBatch(args: string[], io: BatchIo): Promise<number> {
   let options;
   try {
-    options = parseBatchArgs(args, io.env ?? process.env);
+    options = parseBatchArgs(args, io.env ?? process.env, io.cwd);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.error(`desfire-pacs batch: ${error.message}`);
@@ -58,8 +58,8 @@ export async function runBatch(args: string[], io: BatchIo): Promise<number> {
     io.write(BATCH_USAGE.trimEnd());
     return 0;
   }
-  const { command, server } = options;
-  const client = serviceClient(EncoderService, server);
+  const { command, server, tls } = options;
+  const client = serviceClient(EncoderService, server, { tls });
   let source: CardSource | undefined;
   try {
     switch (command.name) {

@@ -12,9 +12,10 @@ import { TransportError } from '../encoder/transport-error.js';
 import { AuthService, DenialReason, type AuthenticationResult } from '../gen/desfirepacs/v1/auth_pb.js';
 import { authenticateCard } from '../relay/authenticate-card.js';
 import { openPcscReader, type CardReader } from '../relay/card-reader.js';
-import { serviceClient } from '../server/grpc/client.js';
+import { serviceClient, type ClientTls } from '../server/grpc/client.js';
 import { DEFAULT_SERVER, SERVER_ENV } from './batch/args.js';
 import { describeCallFailure, isServiceError } from './batch/call-failure.js';
+import { clientTls, TLS_OPTIONS, tlsUsage, type TlsValues } from './client-tls.js';
 import { copyOfServiceCard } from './service-virtual-card.js';
 import { UsageError } from './usage-error.js';
 
@@ -32,6 +33,7 @@ Exit code: 0 granted, ${DOOR_DENIED} denied, 1 failure, 2 usage error.
 
 options:
   --server <host:port>   the service (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
+${tlsUsage(25)}
   --reader <name>        a PC/SC reader, by (part of) its name; waits up to 60 s for a card
   --image <file>         a virtual card's image (e.g. one "station --virtual --out" saved); not changed
   --virtual-card <uid>   a copy of one of the service's virtual cards (e.g. an emulated station's),
@@ -50,7 +52,7 @@ export interface ReaderHostIo {
   error(line: string): void;
   /** Where DESFIRE_PACS_SERVER is read from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Resolves file arguments (default `process.cwd()`). */
+  /** Resolves file arguments (default `process.cwd()`); DESFIRE_PACS_TLS_* are read from `env`. */
   readonly cwd?: string;
   /** Opens a PC/SC reader by name (default: through nfc-pcsc). */
   readonly openReader?: (name: string) => Promise<CardReader>;
@@ -58,6 +60,8 @@ export interface ReaderHostIo {
 
 interface DoorOptions {
   readonly server: string;
+  /** Unset: plaintext. */
+  readonly tls?: ClientTls;
   readonly reader?: string;
   readonly image?: string;
   readonly virtualCard?: string;
@@ -78,6 +82,7 @@ function parse(args: string[], io: ReaderHostIo): DoorOptions | 'help' {
       'door-id': { type: 'string' },
       'delay-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...TLS_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
@@ -88,6 +93,7 @@ function parse(args: string[], io: ReaderHostIo): DoorOptions | 'help' {
   if (values['delay-ms'] !== undefined && values.reader !== undefined) throw new UsageError('--delay-ms delays a virtual card: it goes with --image or --virtual-card');
   return {
     server: serverAddress(values.server, io),
+    ...serviceTls(values, io),
     ...(values.reader !== undefined ? { reader: values.reader } : {}),
     ...(values.image !== undefined ? { image: resolve(io.cwd ?? process.cwd(), values.image) } : {}),
     ...(values['virtual-card'] !== undefined ? { virtualCard: values['virtual-card'] } : {}),
@@ -104,6 +110,12 @@ export function serverAddress(option: string | undefined, io: ReaderHostIo): str
   return server;
 }
 
+/** The TLS the options or DESFIRE_PACS_TLS_* ask for, as a spread: nothing for plaintext. */
+export function serviceTls(values: TlsValues, io: ReaderHostIo): { tls?: ClientTls } {
+  const tls = clientTls(values, io.env ?? process.env, io.cwd ?? process.cwd());
+  return tls === undefined ? {} : { tls };
+}
+
 /** A whole number option in min..max. */
 export function integerOption(name: string, text: string, min: number, max: number): number {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -115,7 +127,7 @@ export function integerOption(name: string, text: string, min: number, max: numb
 async function openCard(options: DoorOptions, io: ReaderHostIo): Promise<{ transport: Transport; readerId: string; close(): Promise<void> }> {
   if (options.image !== undefined || options.virtualCard !== undefined) {
     const card =
-      options.image !== undefined ? new VirtualCard(importImage(JSON.parse(await readFile(options.image, 'utf8')))) : await copyOfServiceCard(options.server, options.virtualCard!);
+      options.image !== undefined ? new VirtualCard(importImage(JSON.parse(await readFile(options.image, 'utf8')))) : await copyOfServiceCard(options.server, options.virtualCard!, { tls: options.tls });
     card.answerDelayMs = options.delayMs;
     return { transport: new InProcessTransport(card), readerId: 'virtual card', close: async () => undefined };
   }
@@ -145,7 +157,7 @@ export async function runDoor(args: string[], io: ReaderHostIo): Promise<number>
     io.write(DOOR_USAGE.trimEnd());
     return 0;
   }
-  const client = serviceClient(AuthService, options.server);
+  const client = serviceClient(AuthService, options.server, { tls: options.tls });
   try {
     const card = await openCard(options, io);
     try {

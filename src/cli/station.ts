@@ -12,9 +12,10 @@ import { VirtualCard } from '../emulator/virtual-card.js';
 import { CardState, EncoderService, type EncodeResult } from '../gen/desfirepacs/v1/encoder_pb.js';
 import { openPcscReader, type CardReader } from '../relay/card-reader.js';
 import { encodeCard } from '../relay/encode-card.js';
-import { serviceClient, type ServiceClient } from '../server/grpc/client.js';
+import { serviceClient, type ClientTls, type ServiceClient } from '../server/grpc/client.js';
 import { DEFAULT_SERVER, SERVER_ENV } from './batch/args.js';
-import { failure, integerOption, serverAddress, usageFailure, type ReaderHostIo } from './door.js';
+import { TLS_OPTIONS, tlsUsage } from './client-tls.js';
+import { failure, integerOption, serverAddress, serviceTls, usageFailure, type ReaderHostIo } from './door.js';
 import { UsageError } from './usage-error.js';
 
 /** `desfire-pacs station`: a remote encoding station, relaying each card to the service's EncoderService.Encode. */
@@ -29,6 +30,7 @@ Exit code: 0 when every card was encoded, 1 when one was not or the station fail
 
 options:
   --server <host:port>   the service (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
+${tlsUsage(25)}
   --reader <name>        the PC/SC reader, by (part of) its name
   --virtual              encode factory-fresh virtual cards made in this process instead (tests, demos)
   --out <dir>            with --virtual: save each card's image as <dir>/<UID>.json
@@ -47,6 +49,8 @@ export interface StationIo extends ReaderHostIo {
 
 interface StationOptions {
   readonly server: string;
+  /** Unset: plaintext. */
+  readonly tls?: ClientTls;
   readonly reader?: string;
   readonly out?: string;
   readonly batchId?: string;
@@ -66,6 +70,7 @@ function parse(args: string[], io: StationIo): StationOptions | 'help' {
       'station-id': { type: 'string' },
       count: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...TLS_OPTIONS,
     },
     strict: true,
     allowPositionals: false,
@@ -76,6 +81,7 @@ function parse(args: string[], io: StationIo): StationOptions | 'help' {
   const unlimited = values.reader !== undefined ? Number.POSITIVE_INFINITY : 1;
   return {
     server: serverAddress(values.server, io),
+    ...serviceTls(values, io),
     ...(values.reader !== undefined ? { reader: values.reader } : {}),
     ...(values.out !== undefined ? { out: resolve(io.cwd ?? process.cwd(), values.out) } : {}),
     ...(values.batch !== undefined ? { batchId: values.batch } : {}),
@@ -106,7 +112,7 @@ export async function runStation(args: string[], io: StationIo): Promise<number>
   }
   const signals = io.stop === undefined ? stopSignals() : undefined;
   const stop = io.stop ?? signals!.signal;
-  const client = serviceClient(EncoderService, options.server);
+  const client = serviceClient(EncoderService, options.server, { tls: options.tls });
   try {
     const station = new Station(client, options, io);
     return await (options.reader === undefined ? station.virtualCards(stop) : station.readerCards(options.reader, stop));

@@ -1,8 +1,11 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runBatch } from '../../src/cli/batch.js';
+import { runDoor } from '../../src/cli/door.js';
+import { runStation } from '../../src/cli/station.js';
 import { ProfileService } from '../../src/gen/desfirepacs/v1/profile_service_pb.js';
 import { defaultServiceConfig, loadConfig, type Environment } from '../../src/server/config/index.js';
 import { serviceClient, type ClientTls } from '../../src/server/grpc/client.js';
@@ -101,6 +104,39 @@ describe.skipIf(NO_OPENSSL !== undefined)('TLS', () => {
       expect(started).toMatchObject({ certFile: pki.serverCert, clientCaFile: pki.caCert, msg: 'mTLS is on: clients must present a certificate signed by the client CA' });
       expect(logs.text()).not.toContain('PRIVATE KEY');
       expect(logs.text()).not.toContain(pki.serverKey);
+    });
+
+    it('batch, station and door reach it with --tls-ca, --tls-cert and --tls-key (or DESFIRE_PACS_TLS_*), and not without a certificate', async () => {
+      const { service } = await start({ ...serverEnv(), DESFIRE_PACS_TLS_CLIENT_CA_FILE: pki.caCert });
+      const work = await tempDir();
+      const tlsArgs = ['--tls-ca', pki.caCert, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey];
+      const cli = (env: Record<string, string> = {}) => {
+        const out: string[] = [];
+        const err: string[] = [];
+        return { out, err, io: { write: (l: string) => void out.push(l), error: (l: string) => void err.push(l), env: { DESFIRE_PACS_SERVER: service.address, ...env }, cwd: work, interrupt: new AbortController().signal, stop: new AbortController().signal } };
+      };
+
+      const create = cli();
+      const createArgs = ['create', '--profile', 'generic-pacs-v1', '--count', '1', '--first-number', '42', '--valid-from', '2026-01-01T00:00:00Z', '--valid-to', '2099-01-01T00:00:00Z'];
+      expect(await runBatch([...createArgs, ...tlsArgs], create.io), create.err.join('\n')).toBe(0);
+      const list = cli();
+      expect(await runBatch(['list', ...tlsArgs], list.io), list.err.join('\n')).toBe(0);
+      expect(list.out.join('\n')).toContain(create.out[0]);
+
+      const station = cli({ DESFIRE_PACS_TLS_CA: pki.caCert, DESFIRE_PACS_TLS_CERT: pki.clientCert, DESFIRE_PACS_TLS_KEY: pki.clientKey });
+      expect(await runStation(['--virtual', '--out', 'cards', '--station-id', 'tls-line'], station.io), station.err.join('\n')).toBe(0);
+      expect(station.out.join('\n')).toMatch(/encoded, card number 42 of batch/);
+      const [image] = await readdir(join(work, 'cards'));
+
+      const door = cli();
+      expect(await runDoor(['--image', join('cards', image), ...tlsArgs], door.io), door.err.join('\n')).toBe(0);
+      expect(door.out[0]).toMatch(/GRANTED/);
+
+      const noCert = cli();
+      expect(await runBatch(['list', '--tls-ca', pki.caCert], noCert.io)).toBe(1);
+      expect(noCert.err.join('\n')).toContain(service.address);
+      const plaintext = cli();
+      expect(await runDoor(['--image', join('cards', image)], plaintext.io)).toBe(1);
     });
   });
 });

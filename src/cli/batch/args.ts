@@ -1,3 +1,5 @@
+import type { ClientTls } from '../../server/grpc/client.js';
+import { clientTls, TLS_OPTIONS, tlsUsage } from '../client-tls.js';
 import { UsageError } from '../usage-error.js';
 import { parseArgs } from 'node:util';
 import { fromJson } from '@bufbuild/protobuf';
@@ -39,6 +41,7 @@ commands:
 
 options:
   --server <host:port>        the service (default: $${SERVER_ENV}, else ${DEFAULT_SERVER})
+${tlsUsage(30)}
   -h, --help                  this help
 
 exit codes: 0 done; 1 failed (watch: the batch completed with failed cards); 2 usage error,
@@ -59,6 +62,8 @@ export type BatchCommand =
 export interface BatchOptions {
   readonly command: BatchCommand;
   readonly server: string;
+  /** Unset: plaintext. */
+  readonly tls?: ClientTls;
 }
 
 const OPTIONS = {
@@ -75,11 +80,12 @@ const OPTIONS = {
   watch: { type: 'boolean' },
   state: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...TLS_OPTIONS,
 } as const;
 
 type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-/** Options that belong to one command only (--server and --help go with all). */
+/** Options that belong to one command only (--server, the TLS options and --help go with all). */
 const COMMAND_OPTIONS: Readonly<Record<BatchCommand['name'], readonly (keyof Values)[]>> = {
   create: ['profile', 'key-set', 'id', 'count', 'first-number', 'cards', 'valid-from', 'valid-to', 'site-code', 'watch'],
   watch: [],
@@ -91,8 +97,10 @@ const COMMAND_OPTIONS: Readonly<Record<BatchCommand['name'], readonly (keyof Val
 const MAX_UINT64 = (1n << 64n) - 1n;
 const MAX_UINT32 = 2 ** 32 - 1;
 
-/** The command line after `batch`, or 'help'. */
-export function parseBatchArgs(args: string[], env: Readonly<Record<string, string | undefined>>): BatchOptions | 'help' {
+const COMMON_OPTIONS: readonly (keyof Values)[] = ['server', 'help', ...(Object.keys(TLS_OPTIONS) as (keyof typeof TLS_OPTIONS)[])];
+
+/** The command line after `batch`, or 'help'; TLS files are resolved from `cwd`. */
+export function parseBatchArgs(args: string[], env: Readonly<Record<string, string | undefined>>, cwd: string = process.cwd()): BatchOptions | 'help' {
   let values: Values;
   let positionals: string[];
   try {
@@ -105,11 +113,12 @@ export function parseBatchArgs(args: string[], env: Readonly<Record<string, stri
   if (name === undefined) throw new UsageError(`a command is needed: ${Object.keys(COMMAND_OPTIONS).join(', ')}`);
   if (!(name in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${name}"`);
   const commandName = name as BatchCommand['name'];
-  const foreign = (Object.keys(OPTIONS) as (keyof Values)[]).find((o) => values[o] !== undefined && o !== 'server' && o !== 'help' && !COMMAND_OPTIONS[commandName].includes(o));
+  const foreign = (Object.keys(OPTIONS) as (keyof Values)[]).find((o) => values[o] !== undefined && !COMMON_OPTIONS.includes(o) && !COMMAND_OPTIONS[commandName].includes(o));
   if (foreign !== undefined) throw new UsageError(`--${foreign} does not apply to "${name}"`);
   const server = values.server ?? (env[SERVER_ENV] || DEFAULT_SERVER);
   if (server === '') throw new UsageError('--server needs an address, host:port');
-  return { command: command(commandName, rest, values), server };
+  const tls = clientTls(values, env, cwd);
+  return { command: command(commandName, rest, values), server, ...(tls === undefined ? {} : { tls }) };
 }
 
 function command(name: BatchCommand['name'], rest: string[], values: Values): BatchCommand {
