@@ -72,7 +72,8 @@ export interface RunningService {
  * Starts the desfire-pacs service on `config`: opens the data directory (journal, key store,
  * profiles) and the virtual cards, registers every service on one gRPC server with one set of
  * active calls, adds grpc.health.v1 and server reflection, binds, starts the stations, and only
- * then reports SERVING. A start that fails closes whatever it had opened.
+ * then reports SERVING. A start that fails closes whatever it had opened. Without TLS it refuses,
+ * before opening anything, to listen beyond loopback unless `allowPlaintext` (tls.ts).
  */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<RunningService> {
   const refusal = plaintextRefusal(config);
