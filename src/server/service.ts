@@ -8,6 +8,8 @@ import { EmulatorService } from '../gen/desfirepacs/v1/emulator_pb.js';
 import { EncoderService } from '../gen/desfirepacs/v1/encoder_pb.js';
 import { KeyService } from '../gen/desfirepacs/v1/key_service_pb.js';
 import { ProfileService } from '../gen/desfirepacs/v1/profile_service_pb.js';
+import { accessMode, accessRefusal, authorizer } from './access/access-policy.js';
+import { doorAudit } from './access/door-audit.js';
 import { BatchRunner } from './batches/batch-runner.js';
 import { Closers } from './closers.js';
 import type { Environment } from './config/load-config.js';
@@ -73,11 +75,14 @@ export interface RunningService {
  * profiles) and the virtual cards, registers every service on one gRPC server with one set of
  * active calls, adds grpc.health.v1 and server reflection, binds, starts the stations, and only
  * then reports SERVING. A start that fails closes whatever it had opened. Without TLS it refuses,
- * before opening anything, to listen beyond loopback unless `allowPlaintext` (tls.ts).
+ * before opening anything, to listen beyond loopback unless `allowPlaintext` (tls.ts), and to
+ * take client certificates without roles for them unless `access.open` (access/access-policy.ts).
  */
 export async function startService(config: ServiceConfig, options: ServiceOptions = {}): Promise<RunningService> {
   const refusal = plaintextRefusal(config);
   if (refusal !== undefined) throw new Error(`cannot listen on ${config.listen}: ${refusal}`);
+  const accessRefused = accessRefusal(config);
+  if (accessRefused !== undefined) throw new Error(`cannot start: ${accessRefused.setting}: ${accessRefused.message}`);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const opened = new Closers();
   try {
@@ -97,8 +102,8 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 
     const server = new Server();
     const calls = new ActiveCalls();
-    const hooks = { logger, calls };
-    addService(server, AuthService, authService({ keyStore: data.keys, profiles: data.profiles, defaultProfile: config.defaultDoorProfile, relay, logger }), hooks);
+    const hooks = { logger, calls, authorize: authorizer(config) };
+    addService(server, AuthService, authService({ keyStore: data.keys, profiles: data.profiles, defaultProfile: config.defaultDoorProfile, relay, logger, audit: doorAudit }), hooks);
     const encode = encodeStream({ encodeCard: (input) => runner.encodeCard(input), relay, logger, stationSeen: (id, activity) => registry.seen(id, 'remote', activity) });
     addService(server, EncoderService, encoderService({ journal: data.journal, runner, profiles: data.profiles, keyStore: data.keys, stations: registry, encode }), hooks);
     addService(server, EmulatorService, emulatorService(virtualCards), hooks);
@@ -149,6 +154,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
 function bind(server: Server, config: ServiceConfig, logger: Logger): Promise<number> {
   const address = config.listen;
   logTransport(config, logger);
+  logAccess(config, logger);
   return new Promise((resolve, reject) =>
     server.bindAsync(address, serverCredentials(config.tls), (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(port))),
   );
@@ -165,4 +171,12 @@ function logTransport(config: ServiceConfig, logger: Logger): void {
   } else {
     logger.info({ transport: 'mTLS', certFile: tls.certFile, clientCaFile: tls.clientCaFile }, 'mTLS is on: clients must present a certificate signed by the client CA');
   }
+}
+
+/** Which calls are let in: by role, or all (and why). */
+function logAccess(config: ServiceConfig, logger: Logger): void {
+  const mode = accessMode(config);
+  if (mode === 'roles') logger.info({ access: mode, clients: config.access.roles?.size }, 'access by role: each call needs a client certificate whose CN access.roles gives a role for it');
+  else if (mode === 'open-mtls') logger.warn({ access: mode }, 'access.open: every client certificate the client CA signed may call every method');
+  else logger.info({ access: mode }, 'no client certificates: every call is let in');
 }

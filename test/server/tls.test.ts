@@ -89,7 +89,7 @@ describe.skipIf(NO_OPENSSL !== undefined)('TLS', () => {
 
   describe('with a client CA (mTLS)', () => {
     it('serves a client whose certificate the CA signed; refuses one without a certificate and one another CA signed', async () => {
-      const { service, logs } = await start({ ...serverEnv(), DESFIRE_PACS_TLS_CLIENT_CA_FILE: pki.caCert });
+      const { service, logs } = await start({ ...serverEnv(), DESFIRE_PACS_TLS_CLIENT_CA_FILE: pki.caCert, DESFIRE_PACS_ACCESS_OPEN: '1' });
       const ca = await pem(pki.caCert);
 
       const signed = await profiles(service.address, { ca, cert: await pem(pki.clientCert), key: await pem(pki.clientKey) })();
@@ -107,7 +107,7 @@ describe.skipIf(NO_OPENSSL !== undefined)('TLS', () => {
     });
 
     it('batch, station and door reach it with --tls-ca, --tls-cert and --tls-key (or DESFIRE_PACS_TLS_*), and not without a certificate', async () => {
-      const { service } = await start({ ...serverEnv(), DESFIRE_PACS_TLS_CLIENT_CA_FILE: pki.caCert });
+      const { service } = await start({ ...serverEnv(), DESFIRE_PACS_TLS_CLIENT_CA_FILE: pki.caCert, DESFIRE_PACS_ACCESS_OPEN: '1' });
       const work = await tempDir();
       const tlsArgs = ['--tls-ca', pki.caCert, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey];
       const cli = (env: Record<string, string> = {}) => {

@@ -4,6 +4,7 @@ import { formatOfPath, parseSource } from '../../encoder/profile/load.js';
 import { formatIssue, isProfileError } from '../../encoder/profile/profile-error.js';
 import { ConfigError } from './config-error.js';
 import { defaultServiceConfig, type ServiceConfig } from './service-config.js';
+import { accessConflict } from '../access/access-policy.js';
 import { plaintextRefusal } from '../tls.js';
 import { readTlsFiles } from './tls-files.js';
 import { CONFIG_FILE_ENV, InvalidSetting, SETTINGS, type ConfigDraft, type Setting } from './settings.js';
@@ -67,6 +68,8 @@ export async function loadConfig(sources: ConfigSources = {}): Promise<ServiceCo
   const config: ServiceConfig = tls === undefined ? rest : { ...rest, tls };
   const refusal = plaintextRefusal(config);
   if (refusal !== undefined) throw new ConfigError(sourceOf('listen'), refusal);
+  const conflict = accessConflict(config);
+  if (conflict !== undefined) throw new ConfigError(sourceOf(conflict.setting), conflict.message);
   return config;
 }
 

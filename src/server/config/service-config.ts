@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { Role } from '../access/roles.js';
 
 /** pino's levels, most to least severe; `silent` logs nothing. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -35,6 +36,14 @@ export interface TlsConfig {
   readonly clientCaFile?: string;
 }
 
+/** Which clients may call which RPCs (ARCHITECTURE.md §6; src/server/access). */
+export interface AccessConfig {
+  /** Client certificate subject CN → its roles; enforced with mTLS only. */
+  readonly roles?: ReadonlyMap<string, readonly Role[]>;
+  /** With mTLS and no roles: every client the CA signed may call everything, said explicitly. */
+  readonly open: boolean;
+}
+
 /** Everything the service is configured with (docs/service.md lists each setting). */
 export interface ServiceConfig {
   /** host:port to listen on (port 0: any free port). */
@@ -52,6 +61,7 @@ export interface ServiceConfig {
   readonly tls?: TlsConfig;
   /** Plaintext on a non-loopback address (a TLS-terminating proxy in front). */
   readonly allowPlaintext: boolean;
+  readonly access: AccessConfig;
 }
 
 /** The embedded defaults: one process on loopback with a data directory in the working directory. */
@@ -65,5 +75,6 @@ export function defaultServiceConfig(cwd: string = process.cwd()): ServiceConfig
     relay: { apduTimeoutMs: 2000, streamTimeoutMs: 15_000, proximityToleranceMs: 20 },
     shutdownGraceMs: 10_000,
     allowPlaintext: false,
+    access: { open: false },
   };
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { PROFILE_NAME } from '../../encoder/profile/limits.js';
-import { LOG_LEVELS, type LogLevel, type RelayConfig, type ServiceConfig, type StationsConfig } from './service-config.js';
+import { isRole, ROLES, type Role } from '../access/roles.js';
+import { LOG_LEVELS, type AccessConfig, type LogLevel, type RelayConfig, type ServiceConfig, type StationsConfig } from './service-config.js';
 
 /** A setting's value is refused; the loader adds where it came from. */
 export class InvalidSetting extends Error {}
@@ -21,7 +22,12 @@ export interface TlsFiles {
 }
 
 /** The config as it is being built. */
-export type ConfigDraft = Writable<Omit<ServiceConfig, 'relay' | 'stations' | 'tls'>> & { relay: Writable<RelayConfig>; stations: Writable<StationsConfig>; tlsFiles: TlsFiles };
+export type ConfigDraft = Writable<Omit<ServiceConfig, 'relay' | 'stations' | 'tls' | 'access'>> & {
+  relay: Writable<RelayConfig>;
+  stations: Writable<StationsConfig>;
+  tlsFiles: TlsFiles;
+  access: Writable<AccessConfig>;
+};
 
 export interface Setting {
   /** In config files: sections and names in snake_case, e.g. `relay.apdu_timeout_ms`. */
@@ -124,6 +130,39 @@ function distinctNames(names: readonly string[]): readonly string[] {
   return trimmed;
 }
 
+/**
+ * Client roles by certificate CN: a mapping of CN to a list of roles in files
+ * (`door-lobby: [door]`); `CN=role,role;CN=role` in text. Each role known, each list non-empty.
+ */
+const clientRoles: Kind<ReadonlyMap<string, readonly Role[]>> = {
+  fromFile: (value) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidSetting('must be a mapping of client certificate names (CN) to lists of roles');
+    return roleMap(Object.entries(value as Record<string, unknown>).map(([cn, roles]) => {
+      if (!Array.isArray(roles) || roles.some((r) => typeof r !== 'string')) throw new InvalidSetting(`"${cn}" must have a list of roles (${ROLES.join(', ')})`);
+      return [cn, roles as string[]];
+    }));
+  },
+  fromText: (text) =>
+    roleMap(text.split(';').filter((entry) => entry.trim() !== '').map((entry) => {
+      const eq = entry.lastIndexOf('=');
+      if (eq < 0) throw new InvalidSetting(`"${entry}" is not CN=role[,role]`);
+      return [entry.slice(0, eq).trim(), entry.slice(eq + 1).split(',').map((r) => r.trim())];
+    })),
+};
+
+function roleMap(entries: readonly (readonly [string, readonly string[]])[]): ReadonlyMap<string, readonly Role[]> {
+  const map = new Map<string, readonly Role[]>();
+  for (const [cn, roles] of entries) {
+    if (cn === '') throw new InvalidSetting('a client certificate name (CN) is empty');
+    if (map.has(cn)) throw new InvalidSetting(`"${cn}" is named twice`);
+    if (roles.length === 0) throw new InvalidSetting(`"${cn}" has no role; give it one of ${ROLES.join(', ')} or remove it`);
+    const unknown = roles.find((r) => !isRole(r));
+    if (unknown !== undefined) throw new InvalidSetting(`"${cn}" has unknown role "${unknown}"; the roles are ${ROLES.join(', ')}`);
+    map.set(cn, Object.freeze([...new Set(roles as Role[])]));
+  }
+  return map;
+}
+
 const MAX_STATIONS = 64;
 
 /**
@@ -145,6 +184,8 @@ export const SETTINGS: readonly Setting[] = Object.freeze([
   setting('tls.key_file', 'DESFIRE_PACS_TLS_KEY_FILE', file, (d, v) => (d.tlsFiles.key = v)),
   setting('tls.client_ca_file', 'DESFIRE_PACS_TLS_CLIENT_CA_FILE', file, (d, v) => (d.tlsFiles.clientCa = v)),
   setting('allow_plaintext', 'DESFIRE_PACS_ALLOW_PLAINTEXT', flag, (d, v) => (d.allowPlaintext = v)),
+  setting('access.roles', 'DESFIRE_PACS_ACCESS_ROLES', clientRoles, (d, v) => (d.access.roles = v)),
+  setting('access.open', 'DESFIRE_PACS_ACCESS_OPEN', flag, (d, v) => (d.access.open = v)),
 ]);
 
 /** The config file: `--config FILE`, else this variable. */

@@ -11,6 +11,8 @@ import {
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import type { Authorize } from '../access/access-policy.js';
+import { clientIdentity, type CallAuth } from '../access/client-identity.js';
 import { ActiveCalls, ShuttingDown } from './active-calls.js';
 import { toServiceError, type MappedError } from './error-status.js';
 import { serviceDefinition } from './service-definition.js';
@@ -19,14 +21,17 @@ import type { CallContext, ServiceImpl } from './service-impl.js';
 export interface ServiceHooks {
   readonly logger: Logger;
   readonly calls: ActiveCalls;
+  /** Checks every call before its handler runs, throwing to refuse it (default: all are let in). */
+  readonly authorize?: Authorize;
 }
 
-type AnyCall = { getPeer(): string; metadata: import('@grpc/grpc-js').Metadata; on(event: 'cancelled', listener: () => void): unknown };
+type AnyCall = { getPeer(): string; getAuthContext(): CallAuth; metadata: import('@grpc/grpc-js').Metadata; on(event: 'cancelled', listener: () => void): unknown };
 
 /**
  * Registers `impl` for `service` on a grpc-js server. Each call gets an AbortSignal (client
  * cancel, deadline, shutdown), one log line at its end (method, peer, status, milliseconds; never
- * a payload), and errors mapped by `toServiceError`.
+ * a payload), the caller's certificate identity, the `authorize` check before the handler, and
+ * errors mapped by `toServiceError`.
  */
 export function addService<T extends GenServiceMethods>(server: Server, service: GenService<T>, impl: ServiceImpl<GenService<T>>, hooks: ServiceHooks): void {
   const handlers: UntypedServiceImplementation = {};
@@ -38,14 +43,17 @@ export function addService<T extends GenServiceMethods>(server: Server, service:
 }
 
 function adapt(method: DescMethod, fn: (...args: never[]) => Promise<unknown>, hooks: ServiceHooks) {
+  const path = `/${method.parent.typeName}/${method.name}`;
   const run = async (call: AnyCall, body: (context: CallContext) => Promise<unknown>, fail: (e: Partial<import('@grpc/grpc-js').ServiceError>) => void) => {
     const started = performance.now();
     const controller = hooks.calls.open();
     const onCancel = () => controller.abort(new Error('the client cancelled the call'));
     call.on('cancelled', onCancel);
-    const context: CallContext = { signal: controller.signal, peer: call.getPeer(), metadata: call.metadata };
-    const log = hooks.logger.child({ method: method.name, peer: context.peer });
+    const caller = clientIdentity(call.getAuthContext());
+    const context: CallContext = { signal: controller.signal, peer: call.getPeer(), metadata: call.metadata, ...(caller && { caller }) };
+    const log = hooks.logger.child({ method: method.name, peer: context.peer, ...(caller && { client: caller.commonName }) });
     try {
+      hooks.authorize?.(path, caller);
       const result = await body(context);
       log.debug({ code: 'OK', ms: Math.round(performance.now() - started) }, 'call done');
       return result;

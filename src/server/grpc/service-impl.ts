@@ -1,6 +1,7 @@
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { Metadata } from '@grpc/grpc-js';
+import type { ClientIdentity } from '../access/client-identity.js';
 
 /** What a handler knows of its call. */
 export interface CallContext {
@@ -9,6 +10,8 @@ export interface CallContext {
   /** The client's address, for logs. */
   readonly peer: string;
   readonly metadata: Metadata;
+  /** Who is calling, from the client certificate (mTLS); undefined without one. */
+  readonly caller?: ClientIdentity;
 }
 
 /** Sends one message on a server stream, waiting while the client is slow to read (backpressure). */

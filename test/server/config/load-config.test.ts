@@ -59,6 +59,7 @@ describe('service config', () => {
       relay: { apduTimeoutMs: 2000, streamTimeoutMs: 15_000, proximityToleranceMs: 20 },
       shutdownGraceMs: 10_000,
       allowPlaintext: false,
+      access: { open: false },
     });
     expect(config).toEqual(defaultServiceConfig('/srv/pacs'));
   });
@@ -74,6 +75,7 @@ describe('service config', () => {
       relay: { apduTimeoutMs: 1500, streamTimeoutMs: 30_000, proximityToleranceMs: 5 },
       shutdownGraceMs: 2500,
       allowPlaintext: true,
+      access: { open: false },
     });
   });
 
@@ -111,6 +113,7 @@ describe('service config', () => {
       relay: { apduTimeoutMs: 1500, streamTimeoutMs: 20_000, proximityToleranceMs: 5 },
       shutdownGraceMs: 2500, // an empty variable is unset
       allowPlaintext: true, // file over default
+      access: { open: false },
     });
     expect((await loadConfig({ env: {}, cwd: '/srv', flags: { 'data-dir': 'here' } })).dataDir).toBe('/srv/here');
   });
@@ -133,6 +136,8 @@ describe('service config', () => {
       'tls.key_file',
       'tls.client_ca_file',
       'allow_plaintext',
+      'access.roles',
+      'access.open',
     ]);
   });
 

@@ -24,6 +24,8 @@ export interface TestPki {
   readonly otherCaCert: string;
   readonly otherClientCert: string;
   readonly otherClientKey: string;
+  /** More client certificates signed by the CA, by their subject CN, as `makeTestPki` was asked. */
+  readonly clients: Readonly<Record<string, { readonly cert: string; readonly key: string }>>;
 }
 
 const CONFIG = `[req]
@@ -46,8 +48,8 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 `;
 
-/** Makes the PKI in `dir` with the openssl CLI (P-256 keys, valid for a day). */
-export async function makeTestPki(dir: string): Promise<TestPki> {
+/** Makes the PKI in `dir` with the openssl CLI (P-256 keys, valid for a day), with a client certificate for each of `clientNames` (its CN). */
+export async function makeTestPki(dir: string, clientNames: readonly string[] = []): Promise<TestPki> {
   const config = join(dir, 'openssl.cnf');
   await writeFile(config, CONFIG);
   const path = (name: string) => join(dir, name);
@@ -55,8 +57,8 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   const ca = async (name: string) => {
     await run('openssl', ['req', '-x509', '-new', ...newKey, '-keyout', path(`${name}.key`), '-out', path(`${name}.crt`), '-days', '1', '-subj', `/CN=${name}`, '-config', config, '-extensions', 'ca']);
   };
-  const leaf = async (name: string, caName: string, extensions: 'server' | 'client') => {
-    await run('openssl', ['req', '-new', ...newKey, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${name}`, '-config', config]);
+  const leaf = async (name: string, caName: string, extensions: 'server' | 'client', cn = name) => {
+    await run('openssl', ['req', '-new', ...newKey, '-keyout', path(`${name}.key`), '-out', path(`${name}.csr`), '-subj', `/CN=${cn}`, '-config', config]);
     await run('openssl', ['x509', '-req', '-in', path(`${name}.csr`), '-CA', path(`${caName}.crt`), '-CAkey', path(`${caName}.key`), '-CAcreateserial', '-out', path(`${name}.crt`), '-days', '1', '-extfile', config, '-extensions', extensions]);
   };
   await ca('ca');
@@ -64,6 +66,11 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
   await leaf('server', 'ca', 'server');
   await leaf('client', 'ca', 'client');
   await leaf('other-client', 'other-ca', 'client');
+  const clients: Record<string, { cert: string; key: string }> = {};
+  for (const [n, cn] of clientNames.entries()) {
+    await leaf(`named-client-${n}`, 'ca', 'client', cn);
+    clients[cn] = { cert: path(`named-client-${n}.crt`), key: path(`named-client-${n}.key`) };
+  }
   return {
     caCert: path('ca.crt'),
     serverCert: path('server.crt'),
@@ -73,5 +80,6 @@ export async function makeTestPki(dir: string): Promise<TestPki> {
     otherCaCert: path('other-ca.crt'),
     otherClientCert: path('other-client.crt'),
     otherClientKey: path('other-client.key'),
+    clients,
   };
 }
