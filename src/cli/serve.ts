@@ -36,7 +36,8 @@ Settings come from, lowest first: the embedded defaults, the config file, DESFIR
 environment variables, these options. The key file is unlocked with DESFIRE_PACS_KEK or
 DESFIRE_PACS_PASSPHRASE; without either, a development key-encryption key is kept in the
 data directory (with a warning at every start). Plaintext gRPC is for loopback only: to listen
-elsewhere set tls.cert_file and tls.key_file (and tls.client_ca_file for mTLS), or allow_plaintext.
+elsewhere set tls.cert_file and tls.key_file (and tls.client_ca_file for mTLS, with access.roles
+giving each client certificate its roles), or allow_plaintext.
 `;
 
 /**

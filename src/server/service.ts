@@ -9,7 +9,6 @@ import { EncoderService } from '../gen/desfirepacs/v1/encoder_pb.js';
 import { KeyService } from '../gen/desfirepacs/v1/key_service_pb.js';
 import { ProfileService } from '../gen/desfirepacs/v1/profile_service_pb.js';
 import { accessMode, accessRefusal, authorizer } from './access/access-policy.js';
-import { doorAudit } from './access/door-audit.js';
 import { BatchRunner } from './batches/batch-runner.js';
 import { Closers } from './closers.js';
 import type { Environment } from './config/load-config.js';
@@ -103,7 +102,7 @@ export async function startService(config: ServiceConfig, options: ServiceOption
     const server = new Server();
     const calls = new ActiveCalls();
     const hooks = { logger, calls, authorize: authorizer(config) };
-    addService(server, AuthService, authService({ keyStore: data.keys, profiles: data.profiles, defaultProfile: config.defaultDoorProfile, relay, logger, audit: doorAudit }), hooks);
+    addService(server, AuthService, authService({ keyStore: data.keys, profiles: data.profiles, defaultProfile: config.defaultDoorProfile, relay, logger }), hooks);
     const encode = encodeStream({ encodeCard: (input) => runner.encodeCard(input), relay, logger, stationSeen: (id, activity) => registry.seen(id, 'remote', activity) });
     addService(server, EncoderService, encoderService({ journal: data.journal, runner, profiles: data.profiles, keyStore: data.keys, stations: registry, encode }), hooks);
     addService(server, EmulatorService, emulatorService(virtualCards), hooks);

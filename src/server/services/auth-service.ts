@@ -9,9 +9,9 @@ import type { KeyStore } from '../../encoder/keys/index.js';
 import { AuthService, DenialReason, type AuthenticateStart, type AuthenticationResultSchema } from '../../gen/desfirepacs/v1/auth_pb.js';
 import type { Credential, Profile } from '../../gen/desfirepacs/v1/profile_pb.js';
 import { runWithAudit } from '../audit-context.js';
-import type { CallContext, ServiceImpl } from '../grpc/service-impl.js';
+import type { ServiceImpl } from '../grpc/service-impl.js';
 import { limitText, optionalName } from '../grpc/validate.js';
-import type { AuditContext } from '../journal/records.js';
+import { doorAudit } from '../access/door-audit.js';
 import { presentedCard, type PresentedCard } from '../relay/card-presented.js';
 import { serveRelayCall } from '../relay/relay-call.js';
 import type { RelaySettings } from '../relay/relay-settings.js';
@@ -24,8 +24,6 @@ export interface AuthServiceDeps {
   readonly defaultProfile: string;
   readonly relay: RelaySettings;
   readonly logger: Logger;
-  /** Whom the audit trail names for a door's key uses (default: the door id, else the client's address). */
-  readonly audit?: (context: CallContext, doorId: string) => AuditContext;
 }
 
 const MAX_DOOR_ID = 128;
@@ -78,8 +76,7 @@ export function authService(deps: AuthServiceDeps): ServiceImpl<typeof AuthServi
           run: async ({ card, profile, doorId }, transport) => {
             const { uid } = card.presence;
             const door = doorConfigOf(profile, deps.keyStore, { proximityToleranceNs: deps.relay.proximityToleranceNs });
-            const audit = deps.audit?.(context, doorId) ?? { actor: doorId || context.peer, purpose: 'authenticate' };
-            const result = await runWithAudit(audit, () => authenticateAtDoor(new DesfireClient(transport), uid, door));
+            const result = await runWithAudit(doorAudit(context, doorId), () => authenticateAtDoor(new DesfireClient(transport), uid, door));
             deps.logger.info(
               { door: doorId, reader: card.readerId, profile: profile.name, uid: toHex(uid), granted: result.granted, ...(result.granted ? {} : { reason: result.reason }) },
               'door decision',
