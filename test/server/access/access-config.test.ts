@@ -2,17 +2,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type ConfigSources } from '../../../src/server/config/index.js';
+import { loadConfig } from '../../../src/server/config/index.js';
 import { makeTestPki, NO_OPENSSL, type TestPki } from '../support/test-pki.js';
-
-async function configError(sources: ConfigSources): Promise<ConfigError> {
-  const error = await loadConfig({ env: {}, cwd: '/srv', ...sources }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
+import { configError } from '../support/config-error.js';
 
 let dir: string;
 beforeAll(async () => {

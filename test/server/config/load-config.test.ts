@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, defaultServiceConfig, loadConfig, SETTINGS, type ConfigSources } from '../../../src/server/config/index.js';
+import { defaultServiceConfig, loadConfig, SETTINGS } from '../../../src/server/config/index.js';
+import { configError } from '../support/config-error.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -19,16 +20,6 @@ async function configFile(name: string, text: string): Promise<string> {
   const path = join(await tempDir(), name);
   await writeFile(path, text);
   return path;
-}
-
-/** The ConfigError `sources` lead to (fails the test when there is none). */
-async function configError(sources: ConfigSources): Promise<ConfigError> {
-  const error = await loadConfig({ env: {}, cwd: '/srv', ...sources }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
 }
 
 const YAML = `

@@ -2,17 +2,9 @@ import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type ConfigSources } from '../../../src/server/config/index.js';
+import { loadConfig } from '../../../src/server/config/index.js';
 import { makeTestPki, NO_OPENSSL, type TestPki } from '../support/test-pki.js';
-
-async function configError(sources: ConfigSources): Promise<ConfigError> {
-  const error = await loadConfig({ env: {}, cwd: '/srv', ...sources }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConfigError);
-  return error as ConfigError;
-}
+import { configError } from '../support/config-error.js';
 
 describe('plaintext', () => {
   it.each(['127.0.0.1:50051', '127.8.9.10:1', '[::1]:50051', 'localhost:50051', 'LOCALHOST:0'])('is allowed on loopback: %s', async (listen) => {
