@@ -1,4 +1,4 @@
-import { create, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { Metadata } from '@grpc/grpc-js';
 import type { ClientIdentity } from '../access/client-identity.js';
@@ -31,8 +31,3 @@ type MethodImpl<M> = M extends { methodKind: 'unary'; input: infer I extends Des
  * (`add-service.ts`) builds the messages and maps errors to statuses in one place.
  */
 export type ServiceImpl<S> = S extends GenService<infer T extends GenServiceMethods> ? { readonly [K in keyof T]: MethodImpl<T[K]> } : never;
-
-/** Builds a message of `schema` from an init object (re-exported so handlers need one import). */
-export function message<D extends DescMessage>(schema: D, init: MessageInitShape<D>): MessageShape<D> {
-  return create(schema, init);
-}
