@@ -14,8 +14,11 @@ import { encoderService } from '../../src/server/services/encoder-service.js';
 import { EmulatedStation } from '../../src/server/stations/emulated-station.js';
 import { StationRegistry } from '../../src/server/stations/station-registry.js';
 import { nsToMs, tally } from './stats.js';
-import { silentLogger, startLoopbackServer } from './loopback-server.js';
+import { pino } from 'pino';
+import { startLoopbackServer } from '../../src/server/grpc/loopback-server.js';
 import { openBenchStores, type JournalKind } from './stores.js';
+
+const silentLogger = pino({ level: 'silent' });
 
 export interface BatchRow {
   readonly stations: number;
@@ -113,7 +116,7 @@ async function runBatch(cards: number, stationCount: number, journalKind: Journa
   } finally {
     await Promise.all(stations.map((s) => s.stop()));
     client.grpc.close();
-    server.close();
+    await server.close();
     unfollow();
     virtualCards.close();
     await stores.close();

@@ -5,10 +5,13 @@ import { DEFAULT_RELAY_SETTINGS, relaySettings } from '../../src/server/relay/re
 import { authService } from '../../src/server/services/auth-service.js';
 import { encodedCards } from './encoded-cards.js';
 import { nsToMs, quantile } from './stats.js';
-import { silentLogger, startLoopbackServer } from './loopback-server.js';
+import { pino } from 'pino';
+import { startLoopbackServer } from '../../src/server/grpc/loopback-server.js';
 import { ReaderHosts, type DoorWindow } from './reader-hosts.js';
 import { openBenchStores, type BenchStores } from './stores.js';
 import { RelayServerTime } from './timed-relay.js';
+
+const silentLogger = pino({ level: 'silent' });
 
 /** Where the service's time goes, measured inside it. */
 export interface ServiceSide {
@@ -86,6 +89,6 @@ async function measureDoors(stores: BenchStores, readers: InProcessTransport[], 
     };
   } finally {
     hosts.close();
-    server.close();
+    await server.close();
   }
 }

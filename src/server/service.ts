@@ -17,6 +17,7 @@ import { openDataDir } from './data-dir.js';
 import { VirtualCardStore } from './emulator/virtual-card-store.js';
 import { ActiveCalls } from './grpc/active-calls.js';
 import { addService } from './grpc/add-service.js';
+import { bindServer } from './grpc/bind.js';
 import { ServiceHealth } from './health.js';
 import { createLogger } from './logger.js';
 import { reflectionService } from './reflection.js';
@@ -154,9 +155,7 @@ function bind(server: Server, config: ServiceConfig, logger: Logger): Promise<nu
   const address = config.listen;
   logTransport(config, logger);
   logAccess(config, logger);
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, serverCredentials(config.tls), (error, port) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`, { cause: error })) : resolve(port))),
-  );
+  return bindServer(server, address, serverCredentials(config.tls));
 }
 
 /** Which protection the port has and from which files (never the key itself). */

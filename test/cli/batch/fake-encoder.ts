@@ -5,7 +5,7 @@ import { BatchSchema, BatchState, EncoderService, type Batch } from '../../../sr
 import { addService } from '../../../src/server/grpc/add-service.js';
 import { ApiError } from '../../../src/server/grpc/api-error.js';
 import type { ServiceImpl } from '../../../src/server/grpc/service-impl.js';
-import { startServer } from '../../server/relay/support/server.js';
+import { startLoopbackServer } from '../../../src/server/grpc/loopback-server.js';
 
 type Impl = ServiceImpl<typeof EncoderService>;
 type RequestOf<K extends keyof Impl> = Parameters<Impl[K]>[0];
@@ -32,7 +32,7 @@ export async function startFakeEncoder(handlers: Partial<Impl>): Promise<FakeEnc
       return handler(request, ...rest);
     };
   }
-  const server = await startServer((grpcServer, hooks) => addService(grpcServer, EncoderService, impl as unknown as Impl, hooks));
+  const server = await startLoopbackServer((grpcServer, hooks) => addService(grpcServer, EncoderService, impl as unknown as Impl, hooks));
   return {
     address: server.address,
     requests: <K extends keyof Impl>(method: K) => (received.get(method) ?? []) as RequestOf<K>[],

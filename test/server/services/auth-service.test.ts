@@ -15,7 +15,8 @@ import type { AuditContext } from '../../../src/server/journal/records.js';
 import { relaySettings, type RelaySettings } from '../../../src/server/relay/relay-settings.js';
 import { authService } from '../../../src/server/services/auth-service.js';
 import { blankCard, cloneOf, encodedCard, genericProfile, keyStoreWithPacs, profileRegistry } from '../relay/support/cards.js';
-import { silentLogger, startServer, type TestServer } from '../relay/support/server.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../src/server/grpc/loopback-server.js';
+import { silentLogger } from '../batches/support.js';
 import { callFailure, drain } from '../support/grpc-error.js';
 
 const AID = 0xf52a01;
@@ -30,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => keyStore.close());
 
-let server: TestServer | undefined;
+let server: LoopbackServer | undefined;
 let client: ServiceClient<typeof AuthService> | undefined;
 afterEach(async () => {
   client?.grpc.close();
@@ -41,10 +42,10 @@ afterEach(async () => {
 /** In-process cards share the CPU with the whole test run: 50 ms of proximity margin holds under load. */
 const TOLERANCE_NS = 50_000_000n;
 
-async function serve(settings: Partial<RelaySettings> = {}): Promise<{ server: TestServer; client: ServiceClient<typeof AuthService> }> {
+async function serve(settings: Partial<RelaySettings> = {}): Promise<{ server: LoopbackServer; client: ServiceClient<typeof AuthService> }> {
   const relay = relaySettings({ proximityToleranceNs: TOLERANCE_NS, ...settings });
   const impl = authService({ keyStore, profiles: profileRegistry(profile), defaultProfile: profile.name, relay, logger: silentLogger });
-  server = await startServer((s, hooks) => addService(s, AuthService, impl, hooks));
+  server = await startLoopbackServer((s, hooks) => addService(s, AuthService, impl, hooks));
   client = serviceClient(AuthService, server.address);
   return { server, client };
 }

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import { Server, ServerCredentials, status, type ServiceError } from '@grpc/grpc-js';
-import { pino } from 'pino';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../../src/desfire/bytes.js';
 import { EmulatorService } from '../../../src/gen/desfirepacs/v1/emulator_pb.js';
 import { VirtualCardStore } from '../../../src/server/emulator/virtual-card-store.js';
-import { ActiveCalls } from '../../../src/server/grpc/active-calls.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../src/server/grpc/loopback-server.js';
 import { addService } from '../../../src/server/grpc/add-service.js';
 import { serviceClient, type ServiceClient } from '../../../src/server/grpc/client.js';
 import { FIELD_METADATA } from '../../../src/server/grpc/error-status.js';
@@ -20,22 +19,18 @@ const AID = 0x0a0b0c;
 const encoder = new TextEncoder();
 
 let store: VirtualCardStore;
-let server: Server;
+let server: LoopbackServer;
 let client: ServiceClient<typeof EmulatorService>;
 
 beforeEach(async () => {
   store = VirtualCardStore.open({ path: ':memory:' });
-  server = new Server();
-  addService(server, EmulatorService, emulatorService(store), { logger: pino({ level: 'silent' }), calls: new ActiveCalls() });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
-  );
-  client = serviceClient(EmulatorService, `127.0.0.1:${port}`);
+  server = await startLoopbackServer((s, hooks) => addService(s, EmulatorService, emulatorService(store), hooks));
+  client = serviceClient(EmulatorService, server.address);
 });
 
-afterEach(() => {
+afterEach(async () => {
   client.grpc.close();
-  server.forceShutdown();
+  await server.close();
   store.close();
 });
 

@@ -18,7 +18,8 @@ import { relaySettings } from '../../../src/server/relay/relay-settings.js';
 import { encodeStream, type EncodeOutcome, type EncodeStreamDeps } from '../../../src/server/services/encode-stream.js';
 import { blankCard } from '../relay/support/cards.js';
 import { encodeOnly } from '../relay/support/relay-service.js';
-import { silentLogger, startServer, type TestServer } from '../relay/support/server.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../src/server/grpc/loopback-server.js';
+import { silentLogger } from '../batches/support.js';
 import { callFailure, drain } from '../support/grpc-error.js';
 
 const RECORD: CardRecord = {
@@ -39,7 +40,7 @@ const RECORD: CardRecord = {
 
 type EncodeInput = Parameters<EncodeStreamDeps['encodeCard']>[0];
 
-let server: TestServer | undefined;
+let server: LoopbackServer | undefined;
 let client: ServiceClient<typeof EncoderService> | undefined;
 afterEach(async () => {
   client?.grpc.close();
@@ -50,7 +51,7 @@ afterEach(async () => {
 /** EncoderService with only Encode implemented, by `encodeCard`. */
 async function serve(encode: (input: EncodeInput) => Promise<EncodeOutcome>, seen: string[] = []): Promise<ServiceClient<typeof EncoderService>> {
   const handler = encodeStream({ encodeCard: encode, relay: relaySettings({ apduTimeoutMs: 500 }), logger: silentLogger, stationSeen: (id, activity) => seen.push(`${id}: ${activity}`) });
-  server = await startServer((s, hooks) => addService(s, EncoderService, encodeOnly(handler), hooks));
+  server = await startLoopbackServer((s, hooks) => addService(s, EncoderService, encodeOnly(handler), hooks));
   client = serviceClient(EncoderService, server.address);
   return client;
 }

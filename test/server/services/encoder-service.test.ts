@@ -16,7 +16,7 @@ import { StationRegistry } from '../../../src/server/stations/station-registry.j
 import { genericPacs, keyStoreFor, profileSource, runnerFor, silentLogger } from '../batches/support.js';
 import { steppingClock } from '../journal/support.js';
 import { callFailure, drain } from '../support/grpc-error.js';
-import { loopbackServer } from '../support/loopback.js';
+import { startLoopbackServer } from '../../../src/server/grpc/loopback-server.js';
 
 const PROFILE = 'generic-pacs-v1';
 const at = (iso: string) => timestampFromDate(new Date(iso));
@@ -48,7 +48,7 @@ describe('EncoderService over gRPC', () => {
         throw new ApiError(GrpcStatus.UNIMPLEMENTED, 'not in this test');
       },
     });
-    const server = await loopbackServer((s, hooks) => addService(s, EncoderService, service, hooks));
+    const server = await startLoopbackServer((s, hooks) => addService(s, EncoderService, service, hooks));
     const client: ServiceClient<typeof EncoderService> = serviceClient(EncoderService, server.address);
     cleanups.push(() => server.close(), () => client.grpc.close());
     const station = (id: string) => {

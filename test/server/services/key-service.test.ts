@@ -10,7 +10,7 @@ import { KeyService } from '../../../src/gen/desfirepacs/v1/key_service_pb.js';
 import { addService } from '../../../src/server/grpc/add-service.js';
 import { serviceClient, type ServiceClient } from '../../../src/server/grpc/client.js';
 import { keyService } from '../../../src/server/services/key-service.js';
-import { loopbackServer, type LoopbackServer } from '../support/loopback.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../src/server/grpc/loopback-server.js';
 import { callFailure } from '../support/grpc-error.js';
 
 describe('KeyService over gRPC', () => {
@@ -24,7 +24,7 @@ describe('KeyService over gRPC', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'desfire-pacs-key-service-'));
     keys = await FileKeyStore.create(join(dir, 'keys.json'), { kind: 'kek', kek }, { now: () => at });
-    server = await loopbackServer((s, hooks) => addService(s, KeyService, keyService(keys), hooks));
+    server = await startLoopbackServer((s, hooks) => addService(s, KeyService, keyService(keys), hooks));
     client = serviceClient(KeyService, server.address);
   });
   afterAll(async () => {

@@ -12,7 +12,7 @@ import { Journal } from '../../../src/server/journal/index.js';
 import { ProfileStore } from '../../../src/server/profiles/profile-store.js';
 import { profileService } from '../../../src/server/services/profile-service.js';
 import { variant } from '../profiles/support.js';
-import { loopbackServer, type LoopbackServer } from '../support/loopback.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../src/server/grpc/loopback-server.js';
 import { callFailure } from '../support/grpc-error.js';
 
 const same = (a: Profile | undefined, b: Profile) => a !== undefined && equals(ProfileSchema, a, b);
@@ -28,7 +28,7 @@ describe('ProfileService over gRPC', () => {
     dir = await mkdtemp(join(tmpdir(), 'desfire-pacs-profile-service-'));
     journal = Journal.open({ path: join(dir, 'journal.db') });
     store = ProfileStore.open(journal.path);
-    server = await loopbackServer((s, hooks) => addService(s, ProfileService, profileService(store), hooks));
+    server = await startLoopbackServer((s, hooks) => addService(s, ProfileService, profileService(store), hooks));
     client = serviceClient(ProfileService, server.address);
   });
   afterAll(async () => {

@@ -16,7 +16,8 @@ import { relaySettings } from '../../../../src/server/relay/relay-settings.js';
 import { authService } from '../../../../src/server/services/auth-service.js';
 import { encodeStream } from '../../../../src/server/services/encode-stream.js';
 import { genericProfile, keyStoreWithPacs, profileRegistry } from './cards.js';
-import { silentLogger, startServer, type TestServer } from './server.js';
+import { startLoopbackServer, type LoopbackServer } from '../../../../src/server/grpc/loopback-server.js';
+import { silentLogger } from '../../batches/support.js';
 
 /**
  * The relay services as the service wires them, on loopback: AuthService, and EncoderService's
@@ -24,7 +25,7 @@ import { silentLogger, startServer, type TestServer } from './server.js';
  * not served). In-process cards share the CPU with the whole test run: 50 ms of proximity margin.
  */
 export interface RelayService {
-  readonly server: TestServer;
+  readonly server: LoopbackServer;
   readonly journal: Journal;
   readonly keyStore: MemoryKeyStore;
   readonly profile: Profile;
@@ -41,7 +42,7 @@ export async function startRelayService(): Promise<RelayService> {
   const relay = relaySettings({ proximityToleranceNs: 50_000_000n });
   const runner = new BatchRunner({ journal, profiles, keyStore, logger: silentLogger, door: { proximityToleranceNs: relay.proximityToleranceNs } });
   const encoder = encodeOnly(encodeStream({ encodeCard: (input) => runner.encodeCard(input), relay, logger: silentLogger }));
-  const server = await startServer((s, hooks) => {
+  const server = await startLoopbackServer((s, hooks) => {
     addService(s, AuthService, authService({ keyStore, profiles, defaultProfile: profile.name, relay, logger: silentLogger }), hooks);
     addService(s, EncoderService, encoder, hooks);
   });
