@@ -1,5 +1,5 @@
 import { equals, fromJsonString, toJsonString } from '@bufbuild/protobuf';
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { validateProfile } from '../../encoder/profile/validate.js';
 import { ProfileSchema, type Profile } from '../../gen/desfirepacs/v1/profile_pb.js';
 import { failedPrecondition, notFound } from '../grpc/api-error.js';
@@ -28,10 +28,13 @@ export interface ProfileStoreOptions {
 export class ProfileStore {
   #db: Database | undefined;
   readonly #now: () => Date;
+  /** Prepared once: every door authentication and every encoded card reads its profile. */
+  readonly #profileText: Statement<[string], string>;
 
   private constructor(db: Database, now: () => Date) {
     this.#db = db;
     this.#now = now;
+    this.#profileText = db.prepare<[string], string>('SELECT profile FROM profiles WHERE name = ?').pluck();
   }
 
   /** Opens the store in the journal file at `path` (creating and migrating it if needed). */
@@ -42,7 +45,8 @@ export class ProfileStore {
 
   /** The profile called `name`; NOT_FOUND naming `field` when there is none. */
   get(name: string, field = 'name'): Profile {
-    const text = this.#open().prepare('SELECT profile FROM profiles WHERE name = ?').pluck().get(name) as string | undefined;
+    this.#open();
+    const text = this.#profileText.get(name);
     if (text === undefined) throw notFound(`no profile "${name}"`, field);
     return fromJsonString(ProfileSchema, text);
   }
@@ -69,7 +73,7 @@ export class ProfileStore {
     const text = toJsonString(ProfileSchema, profile);
     return db
       .transaction((): PutProfileResult => {
-        const stored = db.prepare('SELECT profile FROM profiles WHERE name = ?').pluck().get(profile.name) as string | undefined;
+        const stored = this.#profileText.get(profile.name);
         const at = this.#now().toISOString();
         if (stored === undefined) {
           db.prepare('INSERT INTO profiles (name, profile, created_at, updated_at) VALUES (?, ?, ?, ?)').run(profile.name, text, at, at);
